@@ -1,0 +1,5 @@
+//! The backup archive: a tar.gz with Velero's 1.1.0 tree, written from a stream of objects and
+//! read back as one. Never follows paths outside the archive and never trusts sizes in it.
+
+/// Written to `metadata/version`; Velero's format version, so archives are interchangeable.
+pub(crate) const FORMAT_VERSION: &str = "1.1.0";

@@ -1,0 +1,47 @@
+//! What every verb gets: the global flags resolved once (directories, config path, output
+//! format) and helpers to open what the flags name.
+
+use std::path::PathBuf;
+
+use crate::cluster::{Connection, KubeTarget};
+use crate::config::{Config, Dirs};
+use crate::store::Bucket;
+
+use super::{GlobalArgs, OutputFormat};
+
+pub(crate) struct Ctx {
+    pub(crate) output: OutputFormat,
+    pub(crate) kube: KubeTarget,
+    pub(crate) dirs: Dirs,
+    pub(crate) config_path: PathBuf,
+    pub(crate) assume_yes: bool,
+}
+
+impl Ctx {
+    pub(crate) fn new(global: GlobalArgs) -> anyhow::Result<Self> {
+        let dirs = Dirs::from_env()?;
+        let config_path = global.config.unwrap_or_else(|| dirs.config_file());
+        Ok(Self {
+            output: global.output,
+            kube: KubeTarget { kubeconfig: global.kubeconfig, context: global.context },
+            dirs,
+            config_path,
+            assume_yes: global.yes,
+        })
+    }
+
+    /// The config file, read and validated now (verbs that need no config never read it).
+    pub(crate) fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(&self.config_path)?)
+    }
+
+    pub(crate) async fn connect(&self) -> anyhow::Result<Connection> {
+        Ok(Connection::open(&self.kube).await?)
+    }
+
+    /// Opens the storage location `name` (or the default one).
+    pub(crate) async fn bucket(&self, config: &Config, name: Option<&str>) -> anyhow::Result<Bucket> {
+        let (name, location) = config.storage_location(name, &self.dirs)?;
+        Ok(Bucket::open(&name, &location).await?)
+    }
+}

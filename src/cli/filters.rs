@@ -1,0 +1,38 @@
+//! Flags that choose what a backup or restore covers, shared by `backup create`,
+//! `schedule create` and `restore create` so they read the same everywhere.
+
+use clap::Args;
+
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct FilterArgs {
+    /// Namespaces to include, comma-separated; globs such as `team-*` work (default: all).
+    #[arg(
+        short = 'n',
+        long = "include-namespaces",
+        visible_alias = "namespace",
+        value_delimiter = ',',
+        value_name = "NS"
+    )]
+    pub(crate) include_namespaces: Vec<String>,
+    /// Namespaces to exclude, comma-separated; globs work.
+    #[arg(long, value_delimiter = ',', value_name = "NS")]
+    pub(crate) exclude_namespaces: Vec<String>,
+    /// Resources to include, comma-separated: `deployments.apps`, `deploy`, `Deployment`, `configmaps`
+    /// (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "RESOURCE")]
+    pub(crate) include_resources: Vec<String>,
+    /// Resources to exclude, comma-separated, in the same forms.
+    #[arg(long, value_delimiter = ',', value_name = "RESOURCE")]
+    pub(crate) exclude_resources: Vec<String>,
+    /// Include cluster-scoped objects: true, false, or unset for auto (all of them for a
+    /// whole-cluster run; for a namespaced run, only those its objects need, such as their CRDs
+    /// and the PVs bound to their PVCs).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) include_cluster_resources: Option<bool>,
+    /// Only objects matching this label selector (`app=web,tier!=cache`).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub(crate) selector: Option<String>,
+    /// Objects matching any of these label selectors; repeat the flag for each one.
+    #[arg(long, value_name = "SELECTOR", conflicts_with = "selector")]
+    pub(crate) or_selector: Vec<String>,
+}

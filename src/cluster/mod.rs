@@ -1,0 +1,10 @@
+//! Talking to the Kubernetes API: connecting as kubectl would, discovery, listing and creating
+//! objects. Knows nothing of archives, buckets or terminals.
+
+mod connect;
+mod discovery;
+mod request;
+
+pub(crate) use connect::{ClusterError, Connection, KubeTarget};
+pub(crate) use discovery::{ResourceCatalog, discover};
+pub(crate) use request::ApiError;

@@ -1,0 +1,180 @@
+//! Test support for the end-to-end tests: one real environment (etcd, kube-apiserver,
+//! kube-controller-manager, moto) per machine, started on first use by `scripts/test-env.sh`
+//! and shared by every test binary; each test gets its own namespace, bucket and ark
+//! directories so tests run in parallel without seeing each other.
+
+#![allow(dead_code, reason = "each test binary uses a different part of the support module")]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct TestEnv {
+    pub dir: PathBuf,
+    pub vars: HashMap<String, String>,
+}
+
+impl TestEnv {
+    pub fn kubeconfig(&self) -> &str {
+        &self.vars["ARK_TEST_KUBECONFIG"]
+    }
+
+    pub fn s3_endpoint(&self) -> &str {
+        &self.vars["ARK_TEST_S3_ENDPOINT"]
+    }
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared environment: the one named by `ARK_TEST_ENV_DIR` (scripts/test.sh starts it), or
+/// one this test binary starts under /tmp and leaves running for the next test run.
+pub fn env() -> &'static TestEnv {
+    static ENV: OnceLock<TestEnv> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let dir =
+            std::env::var("ARK_TEST_ENV_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/ark-test-env"));
+        let lock = dir.with_extension("lock");
+        // flock serialises test binaries that start at once; `up` is a no-op when it runs.
+        let status = Command::new("flock")
+            .arg(&lock)
+            .arg(repo_root().join("scripts/test-env.sh"))
+            .arg("up")
+            .arg(&dir)
+            .status()
+            .expect("run scripts/test-env.sh");
+        assert!(status.success(), "scripts/test-env.sh up {} failed", dir.display());
+        let text = std::fs::read_to_string(dir.join("env")).expect("read the test environment's env file");
+        let vars = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        TestEnv { dir, vars }
+    })
+}
+
+/// A name no other test (or earlier run) uses: `prefix-<pid>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}-{}-{n}-{}", std::process::id(), nanos % 10_000)
+}
+
+/// One user of ark: private config, state and data directories, the test cluster's kubeconfig
+/// and the test bucket server's credentials.
+pub struct Ark {
+    pub home: tempfile::TempDir,
+    env: &'static TestEnv,
+}
+
+impl Ark {
+    pub fn new() -> Self {
+        Self { home: tempfile::tempdir().expect("create a temporary home"), env: env() }
+    }
+
+    pub fn env(&self) -> &'static TestEnv {
+        self.env
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ark"));
+        let home = self.home.path();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("KUBECONFIG", self.env.kubeconfig());
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"] {
+            cmd.env(key, &self.env.vars[key]);
+        }
+        cmd
+    }
+
+    /// Runs ark with `args` and returns what it did, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run the ark binary")
+    }
+
+    /// Runs ark and fails the test unless it exits 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "ark {args:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("stdout is UTF-8")
+    }
+
+    /// Adds an s3:// storage location on the test server for a fresh bucket; returns the bucket.
+    pub fn add_s3_location(&self, name: &str, default: bool) -> String {
+        let bucket = create_bucket();
+        let url = format!("s3://{bucket}/ark");
+        let mut args = vec![
+            "config",
+            "set-location",
+            name,
+            &url,
+            "--endpoint",
+            self.env.s3_endpoint(),
+            "--path-style",
+            "--region",
+            "us-east-1",
+        ];
+        if default {
+            args.push("--default");
+        }
+        self.ok(&args);
+        bucket
+    }
+}
+
+/// A new, empty bucket on the test S3 server.
+pub fn create_bucket() -> String {
+    let bucket = unique("ark-test");
+    let status = Command::new("curl")
+        .args(["-sf", "-X", "PUT", &format!("{}/{bucket}", env().s3_endpoint())])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run curl");
+    assert!(status.success(), "create bucket {bucket}");
+    bucket
+}
+
+/// Keys in `bucket` under `prefix`, as the S3 server lists them.
+pub fn bucket_keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("{}/{bucket}?list-type=2&prefix={prefix}", env().s3_endpoint())])
+        .output()
+        .expect("run curl");
+    assert!(out.status.success(), "list bucket {bucket}");
+    let body = String::from_utf8_lossy(&out.stdout);
+    body.split("<Key>").skip(1).filter_map(|s| s.split("</Key>").next()).map(str::to_owned).collect()
+}
+
+/// Runs kubectl against the test cluster.
+pub fn kubectl(args: &[&str]) -> Output {
+    Command::new("kubectl").env("KUBECONFIG", env().kubeconfig()).args(args).output().expect("run kubectl")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
