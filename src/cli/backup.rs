@@ -4,11 +4,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::model::{HumanDuration, ResourceName};
+use crate::model::{BackupPhase, BackupRecord, BackupSpec, HumanDuration, IncludeExclude, ResourceName};
+use crate::ops::backup::{BackupRequest, create_backup};
+use crate::ops::backups;
 
 use super::Ctx;
-use super::exit::{Outcome, not_implemented};
+use super::exit::{Outcome, not_implemented, usage};
 use super::filters::FilterArgs;
+use super::output::{self, Table, human_bytes, human_duration, human_time};
+use super::progress::BackupReporter;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -30,7 +34,6 @@ ark backup create web-only -n shop -l app=web --snapshot-volumes=false")]
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct CreateArgs {
     /// Name of the backup (a DNS-1123 label).
     pub(crate) name: ResourceName,
@@ -55,7 +58,6 @@ pub(crate) struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct GetArgs {
     /// Backups to show (default: all).
     pub(crate) names: Vec<String>,
@@ -65,7 +67,6 @@ pub(crate) struct GetArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct DescribeArgs {
     /// The backup to describe.
     pub(crate) name: ResourceName,
@@ -78,7 +79,6 @@ pub(crate) struct DescribeArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct NameArgs {
     /// The backup.
     pub(crate) name: ResourceName,
@@ -88,7 +88,6 @@ pub(crate) struct NameArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct DownloadArgs {
     /// The backup to download.
     pub(crate) name: ResourceName,
@@ -104,7 +103,6 @@ pub(crate) struct DownloadArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the backup issue")]
 pub(crate) struct DeleteArgs {
     /// Backups to delete.
     #[arg(required_unless_present = "all")]
@@ -112,19 +110,320 @@ pub(crate) struct DeleteArgs {
     /// Delete every backup in the storage location.
     #[arg(long, conflicts_with = "names")]
     pub(crate) all: bool,
+    /// Delete without asking (the same as the global --yes).
+    #[arg(long)]
+    pub(crate) confirm: bool,
     /// Storage location to delete from (default: the configured default).
     #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
     pub(crate) storage_location: Option<String>,
 }
 
-pub(crate) async fn run(cmd: Command, _ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let verb = match cmd {
-        Command::Create(_) => "backup create",
-        Command::Get(_) => "backup get",
-        Command::Describe(_) => "backup describe",
-        Command::Logs(_) => "backup logs",
-        Command::Download(_) => "backup download",
-        Command::Delete(_) => "backup delete",
+pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    match cmd {
+        Command::Create(args) => create(args, ctx).await,
+        Command::Get(args) => get(args, ctx).await,
+        Command::Describe(args) => describe(args, ctx).await,
+        Command::Logs(args) => {
+            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            output::print(&backups::backup_log(&bucket, &args.name).await?)?;
+            Ok(Outcome::Success)
+        }
+        Command::Download(args) => download(args, ctx).await,
+        Command::Delete(args) => delete(args, ctx).await,
+    }
+}
+
+/// The spec a `backup create` (or a schedule) asks for, with the config's defaults applied.
+pub(crate) fn backup_spec(
+    filters: &FilterArgs,
+    ttl: Option<HumanDuration>,
+    location: &str,
+    snapshot_volumes: bool,
+    volume_snapshot_location: Option<String>,
+    config: &crate::config::Config,
+) -> anyhow::Result<BackupSpec> {
+    Ok(BackupSpec {
+        namespaces: IncludeExclude {
+            include: filters.include_namespaces.clone(),
+            exclude: filters.exclude_namespaces.clone(),
+        },
+        resources: IncludeExclude {
+            include: filters.include_resources.clone(),
+            exclude: filters.exclude_resources.clone(),
+        },
+        include_cluster_resources: filters.include_cluster_resources,
+        labels: filters.label_filter()?,
+        ttl: ttl.unwrap_or_else(|| config.ttl()),
+        storage_location: location.to_owned(),
+        snapshot_volumes,
+        volume_snapshot_location,
+        schedule: None,
+    })
+}
+
+async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let config = ctx.config()?;
+    let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
+    let spec = backup_spec(
+        &args.filters,
+        args.ttl,
+        bucket.name.as_str(),
+        args.snapshot_volumes,
+        args.volume_snapshot_location.clone(),
+        &config,
+    )?;
+    if args.hooks.is_some() {
+        return Err(not_implemented("backup create --hooks"));
+    }
+    let conn = ctx.connect().await?;
+    let reporter = BackupReporter::new(ctx.output, args.name.as_str());
+    let cancel = super::interrupt_token();
+    let request = BackupRequest { name: args.name.clone(), spec };
+    let started = std::time::Instant::now();
+    let result = create_backup(&conn, &bucket, request, &config.tuning, &reporter, cancel, chrono::Utc::now()).await;
+    reporter.reporter.finish();
+    let record =
+        result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    output::render(ctx.output, &record, |r| {
+        let mut text = format!(
+            "Backup {} {}: {} items, {} archive, in {:.1}s, stored in {} ({}).\n",
+            r.name,
+            r.phase.to_string().to_lowercase(),
+            r.items_backed_up,
+            human_bytes(r.archive_bytes),
+            started.elapsed().as_secs_f64(),
+            bucket.name,
+            bucket.url
+        );
+        if let Some(reason) = &r.failure_reason {
+            text.push_str(&format!("Failure: {reason}\n"));
+        }
+        for error in &r.errors {
+            text.push_str(&format!("Error: {error}\n"));
+        }
+        text.push_str(&format!("Details: ark backup describe {}\n", r.name));
+        text
+    })?;
+    Ok(phase_outcome(record.phase))
+}
+
+pub(crate) fn phase_outcome(phase: BackupPhase) -> Outcome {
+    match phase {
+        BackupPhase::Completed => Outcome::Success,
+        BackupPhase::PartiallyFailed => Outcome::PartiallyFailed,
+        _ => Outcome::Failed,
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum GetRow {
+    Record(Box<BackupRecord>),
+    Unreadable { name: String, error: String },
+}
+
+async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let mut rows: Vec<GetRow> = Vec::new();
+    for listed in backups::list_backups(&bucket).await? {
+        if !args.names.is_empty() && !args.names.contains(&listed.name) {
+            continue;
+        }
+        rows.push(match listed.record {
+            Ok(record) => GetRow::Record(Box::new(record)),
+            Err(error) => GetRow::Unreadable { name: listed.name, error },
+        });
+    }
+    if let Some(missing) = args.names.iter().find(|n| !rows.iter().any(|r| row_name(r) == n.as_str())) {
+        anyhow::bail!("backup {missing} not found in storage location {}", bucket.name);
+    }
+    let now = chrono::Utc::now();
+    output::render(ctx.output, &rows, |rows| {
+        let mut table =
+            Table::new(&["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "LOCATION", "SELECTOR"]);
+        for row in rows {
+            match row {
+                GetRow::Record(r) => table.row(vec![
+                    r.name.to_string(),
+                    r.phase.to_string(),
+                    r.errors.len().to_string(),
+                    r.warnings.len().to_string(),
+                    r.start_timestamp.format("%Y-%m-%d %H:%M").to_string(),
+                    human_duration(r.expiration - now),
+                    r.spec.storage_location.clone(),
+                    labels_text(&r.spec.labels),
+                ]),
+                GetRow::Unreadable { name, error } => table.row(vec![name.clone(), format!("Unreadable: {error}")]),
+            }
+        }
+        if rows.is_empty() { format!("No backups in storage location {}.\n", bucket.name) } else { table.render() }
+    })?;
+    Ok(Outcome::Success)
+}
+
+fn row_name(row: &GetRow) -> &str {
+    match row {
+        GetRow::Record(r) => r.name.as_str(),
+        GetRow::Unreadable { name, .. } => name,
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Description {
+    #[serde(flatten)]
+    record: BackupRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_list: Option<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let record = backups::get_backup(&bucket, &args.name).await?;
+    let resource_list = if args.details { Some(backups::resource_list(&bucket, &args.name).await?) } else { None };
+    let description = Description { record, resource_list };
+    output::render(ctx.output, &description, |d| describe_text(d, &bucket.url))?;
+    Ok(Outcome::Success)
+}
+
+fn describe_text(d: &Description, url: &str) -> String {
+    let r = &d.record;
+    let list = |filter: &IncludeExclude| {
+        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
+        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
+        format!("included: {include}; excluded: {exclude}")
     };
-    Err(not_implemented(verb))
+    let mut out = String::new();
+    let mut line = |key: &str, value: String| out.push_str(&format!("{key:<16}{value}\n"));
+    line("Name:", r.name.to_string());
+    line("Phase:", r.phase.to_string());
+    if let Some(reason) = &r.failure_reason {
+        line("Failure:", reason.clone());
+    }
+    line("Storage:", format!("{} ({url})", r.spec.storage_location));
+    line("Namespaces:", list(&r.spec.namespaces));
+    line("Resources:", list(&r.spec.resources));
+    line(
+        "Cluster-scoped:",
+        match r.spec.include_cluster_resources {
+            Some(true) => "included".into(),
+            Some(false) => "excluded".into(),
+            None => "auto".into(),
+        },
+    );
+    line("Label selector:", labels_text(&r.spec.labels));
+    line("TTL:", format!("{} (expires {})", r.spec.ttl, human_time(&r.expiration)));
+    line("Started:", human_time(&r.start_timestamp));
+    if let Some(done) = &r.completion_timestamp {
+        line("Completed:", format!("{} ({:.1}s)", human_time(done), (*done - r.start_timestamp).as_seconds_f64()));
+    }
+    line("Cluster:", format!("{} ({})", r.server, r.server_version));
+    let revision = match (&r.revision, r.not_at_revision.is_empty()) {
+        (Some(rev), true) => format!("{rev} (every type was listed at this revision)"),
+        (Some(rev), false) => format!("{rev} ({} types were not listed at it, see below)", r.not_at_revision.len()),
+        (None, _) => "<none>".into(),
+    };
+    line("Revision:", revision);
+    line(
+        "Items:",
+        format!(
+            "{} in {} types ({} archive)",
+            r.items_backed_up,
+            r.resource_counts.len(),
+            human_bytes(r.archive_bytes)
+        ),
+    );
+    if r.items_excluded_by_label > 0 {
+        line(
+            "Excluded:",
+            format!("{} objects labelled {}=true", r.items_excluded_by_label, crate::model::EXCLUDE_LABEL),
+        );
+    }
+    for (gr, reason) in &r.not_at_revision {
+        out.push_str(&format!("Not at revision: {gr}: {reason}\n"));
+    }
+    for warning in &r.warnings {
+        out.push_str(&format!("Warning: {warning}\n"));
+    }
+    for error in &r.errors {
+        out.push_str(&format!("Error: {error}\n"));
+    }
+    out.push_str("\nResources:\n");
+    match &d.resource_list {
+        Some(list) => {
+            for (kind, names) in list {
+                out.push_str(&format!("  {kind} ({}):\n", names.len()));
+                for name in names {
+                    out.push_str(&format!("    - {name}\n"));
+                }
+            }
+        }
+        None => {
+            for (gr, count) in &r.resource_counts {
+                out.push_str(&format!("  {gr:<48} {count}\n"));
+            }
+            out.push_str("\nUse --details to list every object.\n");
+        }
+    }
+    out
+}
+
+async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let path = args.file.unwrap_or_else(|| PathBuf::from(format!("{}.tar.gz", args.name)));
+    let reporter = super::progress::Reporter::new(ctx.output);
+    let bytes = backups::download_archive(&bucket, &args.name, &path, args.force, |done, total| {
+        let total = total.map(|t| format!(" of {}", human_bytes(t))).unwrap_or_default();
+        reporter.update(format!("downloading {}: {}{total}", args.name, human_bytes(done)));
+    })
+    .await
+    .map_err(|e| match e {
+        backups::LookupError::FileExists { .. } => usage(e.to_string()),
+        other => other.into(),
+    })?;
+    reporter.finish();
+    #[derive(serde::Serialize)]
+    struct Downloaded {
+        path: String,
+        bytes: u64,
+    }
+    let result = Downloaded { path: path.display().to_string(), bytes };
+    output::render(ctx.output, &result, |d| {
+        format!("Backup {} downloaded to {} ({}).\n", args.name, d.path, human_bytes(d.bytes))
+    })?;
+    Ok(Outcome::Success)
+}
+
+async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let names: Vec<ResourceName> = if args.all {
+        backups::list_backups(&bucket).await?.into_iter().filter_map(|l| ResourceName::parse(&l.name).ok()).collect()
+    } else {
+        args.names
+    };
+    if !args.confirm
+        && !ctx.confirm(&format!(
+            "Delete {} backup(s) from storage location {}: {}?",
+            names.len(),
+            bucket.name,
+            join(&names)
+        ))?
+    {
+        anyhow::bail!("nothing deleted");
+    }
+    for name in &names {
+        backups::delete_backup(&bucket, name).await?;
+        eprintln!("backup {name} deleted");
+    }
+    Ok(Outcome::Success)
+}
+
+fn join(names: &[ResourceName]) -> String {
+    names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(", ")
+}
+
+fn labels_text(labels: &crate::model::LabelFilter) -> String {
+    let mut parts: Vec<String> = labels.selector.iter().map(ToString::to_string).collect();
+    parts.extend(labels.or_selectors.iter().map(|s| format!("or {s}")));
+    if parts.is_empty() { "<none>".into() } else { parts.join(" ") }
 }

@@ -39,6 +39,19 @@ impl Ctx {
         Ok(Connection::open(&self.kube).await?)
     }
 
+    /// Asks the person at the terminal to confirm; `--yes` answers for them. Without a
+    /// terminal nothing waits for input: the caller is told to pass `--yes`.
+    pub(crate) fn confirm(&self, question: &str) -> anyhow::Result<bool> {
+        use std::io::IsTerminal;
+        if self.assume_yes {
+            return Ok(true);
+        }
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(super::exit::usage(format!("{question} Not asking without a terminal: pass --yes to confirm")));
+        }
+        Ok(dialoguer::Confirm::new().with_prompt(question).default(false).interact()?)
+    }
+
     /// Opens the storage location `name` (or the default one).
     pub(crate) async fn bucket(&self, config: &Config, name: Option<&str>) -> anyhow::Result<Bucket> {
         let (name, location) = config.storage_location(name, &self.dirs)?;

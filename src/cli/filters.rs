@@ -3,6 +3,9 @@
 
 use clap::Args;
 
+use super::exit::usage;
+use crate::model::{LabelFilter, LabelSelector};
+
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct FilterArgs {
     /// Namespaces to include, comma-separated; globs such as `team-*` work (default: all).
@@ -35,4 +38,15 @@ pub(crate) struct FilterArgs {
     /// Objects matching any of these label selectors; repeat the flag for each one.
     #[arg(long, value_name = "SELECTOR", conflicts_with = "selector")]
     pub(crate) or_selector: Vec<String>,
+}
+
+impl FilterArgs {
+    /// The label selectors, parsed; a bad one is a usage error naming it.
+    pub(crate) fn label_filter(&self) -> anyhow::Result<LabelFilter> {
+        let parse = |s: &String| LabelSelector::parse(s).map_err(|e| usage(e.to_string()));
+        Ok(LabelFilter {
+            selector: self.selector.as_ref().map(parse).transpose()?,
+            or_selectors: self.or_selector.iter().map(parse).collect::<anyhow::Result<_>>()?,
+        })
+    }
 }

@@ -10,6 +10,7 @@ mod daemon;
 mod exit;
 mod filters;
 mod output;
+mod progress;
 mod restore;
 mod schedule;
 mod version;
@@ -116,6 +117,28 @@ async fn run(cli: Cli) -> anyhow::Result<exit::Outcome> {
         Command::Completion(args) => completion::run(args),
         Command::Version(args) => version::run(args, &ctx).await,
     }
+}
+
+/// A token cancelled by the first Ctrl-C or SIGTERM, so a long operation can stop cleanly and
+/// say so in its record instead of leaving it half-written.
+pub(crate) fn interrupt_token() -> tokio_util::sync::CancellationToken {
+    let token = tokio_util::sync::CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("interrupted: stopping cleanly (press Ctrl-C again to abort at once)");
+        cancel.cancel();
+        let _ = tokio::signal::ctrl_c().await;
+        std::process::exit(130);
+    });
+    token
 }
 
 fn init_logging(verbose: u8) {

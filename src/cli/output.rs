@@ -86,3 +86,33 @@ mod tests {
         assert_eq!(table.render(), "NAME                    STATUS\nnightly-20261124020000  Completed\na\n");
     }
 }
+
+/// `1.5 KiB`, `23.4 MiB`: binary units, one decimal.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// `45s`, `12m`, `3h`, `29d`: the largest unit, as kubectl shows ages.
+pub(crate) fn human_duration(duration: chrono::Duration) -> String {
+    let secs = duration.num_seconds();
+    let (sign, secs) = if secs < 0 { ("-", -secs) } else { ("", secs) };
+    let text = match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    };
+    format!("{sign}{text}")
+}
+
+/// A timestamp as people read it in a table: `2026-11-24 13:50:02 UTC`.
+pub(crate) fn human_time(time: &chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

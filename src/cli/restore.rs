@@ -3,11 +3,18 @@
 
 use clap::{Args, Subcommand};
 
-use crate::model::ResourceName;
+use crate::model::{
+    ExistingPolicy, HumanDuration, IncludeExclude, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
+    RestoreResults, RestoreSpec,
+};
+use crate::ops::restore::{RestoreRequest, create_restore, parse_mappings};
+use crate::ops::restores;
 
 use super::Ctx;
-use super::exit::{Outcome, not_implemented};
+use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
+use super::output::{self, Table, human_time};
+use super::progress::RestoreReporter;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -27,7 +34,6 @@ ark restore create --from-backup shop --dry-run -o yaml")]
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the restore issue")]
 pub(crate) struct CreateArgs {
     /// Name of the restore (default: BACKUP-YYYYMMDDhhmmss).
     pub(crate) name: Option<ResourceName>,
@@ -41,8 +47,8 @@ pub(crate) struct CreateArgs {
     pub(crate) namespace_mappings: Vec<String>,
     /// What to do with objects that already exist: `none` skips them (and reports whether they
     /// differ), `update` patches them to the backed-up state.
-    #[arg(long, value_name = "POLICY", default_value = "none")]
-    pub(crate) existing_resource_policy: String,
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = PolicyArg::None)]
+    pub(crate) existing_resource_policy: PolicyArg,
     /// Keep the status of these resources (comma-separated) instead of dropping it.
     #[arg(long, value_delimiter = ',', value_name = "RESOURCE")]
     pub(crate) restore_status: Vec<String>,
@@ -59,13 +65,24 @@ pub(crate) struct CreateArgs {
     /// server (server-side dry run).
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Restore from a backup that is Failed or still InProgress: whatever its archive holds.
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
+    /// How long to wait for a Terminating namespace to go or a CRD to become Established.
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    pub(crate) wait_timeout: HumanDuration,
     /// Storage location to read the backup from (default: the configured default).
     #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
     pub(crate) storage_location: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum PolicyArg {
+    None,
+    Update,
+}
+
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the restore issue")]
 pub(crate) struct GetArgs {
     /// Restores to show (default: all).
     pub(crate) names: Vec<String>,
@@ -75,7 +92,6 @@ pub(crate) struct GetArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the restore issue")]
 pub(crate) struct NameArgs {
     /// The restore.
     pub(crate) name: ResourceName,
@@ -85,7 +101,6 @@ pub(crate) struct NameArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the restore issue")]
 pub(crate) struct DeleteArgs {
     /// Restores to delete.
     #[arg(required = true)]
@@ -95,13 +110,213 @@ pub(crate) struct DeleteArgs {
     pub(crate) storage_location: Option<String>,
 }
 
-pub(crate) async fn run(cmd: Command, _ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let verb = match cmd {
-        Command::Create(_) => "restore create",
-        Command::Get(_) => "restore get",
-        Command::Describe(_) => "restore describe",
-        Command::Logs(_) => "restore logs",
-        Command::Delete(_) => "restore delete",
+pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    match cmd {
+        Command::Create(args) => create(args, ctx).await,
+        Command::Get(args) => get(args, ctx).await,
+        Command::Describe(args) => describe(args, ctx).await,
+        Command::Logs(args) => {
+            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            output::print(&restores::restore_log(&bucket, &args.name).await?)?;
+            Ok(Outcome::Success)
+        }
+        Command::Delete(args) => {
+            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            for name in &args.names {
+                restores::delete_restore(&bucket, name).await?;
+                eprintln!("restore {name} deleted (restored objects stay in the cluster)");
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let config = ctx.config()?;
+    let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
+    let Some(backup) = args.from_backup.clone() else {
+        return Err(usage("name the backup to restore with --from-backup (see `ark backup get`)"));
     };
-    Err(not_implemented(verb))
+    let now = chrono::Utc::now();
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => ResourceName::parse(&format!("{backup}-{}", now.format("%Y%m%d%H%M%S")))
+            .map_err(|e| usage(format!("default restore name: {e}; name the restore explicitly")))?,
+    };
+    let spec = RestoreSpec {
+        backup,
+        namespaces: IncludeExclude {
+            include: args.filters.include_namespaces.clone(),
+            exclude: args.filters.exclude_namespaces.clone(),
+        },
+        resources: IncludeExclude {
+            include: args.filters.include_resources.clone(),
+            exclude: args.filters.exclude_resources.clone(),
+        },
+        include_cluster_resources: args.filters.include_cluster_resources,
+        labels: args.filters.label_filter()?,
+        namespace_mappings: parse_mappings(&args.namespace_mappings).map_err(usage)?,
+        existing_resource_policy: match args.existing_resource_policy {
+            PolicyArg::None => ExistingPolicy::None,
+            PolicyArg::Update => ExistingPolicy::Update,
+        },
+        restore_status: args.restore_status.clone(),
+        preserve_node_ports: args.preserve_nodeports,
+        resource_priorities: args.resource_priorities.clone(),
+        dry_run: args.dry_run,
+    };
+    let conn = ctx.connect().await?;
+    let reporter = RestoreReporter::new(ctx.output, name.as_str());
+    let request = RestoreRequest {
+        name: name.clone(),
+        spec,
+        allow_partial: args.allow_partial,
+        wait_timeout: args.wait_timeout.0,
+    };
+    let started = std::time::Instant::now();
+    let result =
+        create_restore(&conn, &bucket, request, &config.tuning, &reporter, super::interrupt_token(), now).await;
+    reporter.reporter.finish();
+    let (record, results) =
+        result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    #[derive(serde::Serialize)]
+    struct Report<'a> {
+        #[serde(flatten)]
+        record: &'a RestoreRecord,
+        results: &'a RestoreResults,
+    }
+    output::render(ctx.output, &Report { record: &record, results: &results }, |r| {
+        let mut text = String::new();
+        if r.record.spec.dry_run {
+            text.push_str(&items_table(&r.results.items, true));
+        }
+        text.push_str(&format!(
+            "Restore {}{} {} in {:.1}s: {}.\n",
+            r.record.name,
+            if r.record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
+            r.record.phase.to_string().to_lowercase(),
+            started.elapsed().as_secs_f64(),
+            counts_text(&r.record.counts)
+        ));
+        if let Some(reason) = &r.record.failure_reason {
+            text.push_str(&format!("Failure: {reason}\n"));
+        }
+        for error in &r.record.errors {
+            text.push_str(&format!("Error: {error}\n"));
+        }
+        if !r.record.spec.dry_run {
+            text.push_str(&format!("Details: ark restore describe {}\n", r.record.name));
+        }
+        text
+    })?;
+    Ok(match record.phase {
+        RestorePhase::Completed => Outcome::Success,
+        RestorePhase::PartiallyFailed => Outcome::PartiallyFailed,
+        _ => Outcome::Failed,
+    })
+}
+
+fn counts_text(counts: &std::collections::BTreeMap<ItemOutcome, u64>) -> String {
+    if counts.is_empty() {
+        return "nothing to restore".into();
+    }
+    counts.iter().map(|(outcome, n)| format!("{n} {}", outcome_text(*outcome))).collect::<Vec<_>>().join(", ")
+}
+
+fn outcome_text(outcome: ItemOutcome) -> &'static str {
+    match outcome {
+        ItemOutcome::Created => "created",
+        ItemOutcome::WouldCreate => "would create",
+        ItemOutcome::ExistsIdentical => "exist identical",
+        ItemOutcome::ExistsDifferent => "exist different",
+        ItemOutcome::Updated => "updated",
+        ItemOutcome::WouldUpdate => "would update",
+        ItemOutcome::Skipped => "skipped",
+        ItemOutcome::Failed => "failed",
+    }
+}
+
+fn items_table(items: &[ItemResult], all: bool) -> String {
+    let mut table = Table::new(&["RESOURCE", "NAMESPACE", "NAME", "OUTCOME", "MESSAGE"]);
+    let mut sorted: Vec<&ItemResult> = items.iter().filter(|i| all || i.outcome != ItemOutcome::Created).collect();
+    sorted.sort_by(|a, b| (&a.resource, &a.namespace, &a.name).cmp(&(&b.resource, &b.namespace, &b.name)));
+    for item in sorted {
+        table.row(vec![
+            item.resource.clone(),
+            item.namespace.clone().unwrap_or_default(),
+            item.name.clone(),
+            outcome_text(item.outcome).to_owned(),
+            item.message.clone().unwrap_or_default(),
+        ]);
+    }
+    table.render()
+}
+
+async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let mut records = restores::list_restores(&bucket).await?;
+    if !args.names.is_empty() {
+        records.retain(|r| args.names.iter().any(|n| n == r.name.as_str()));
+    }
+    output::render(ctx.output, &records, |records| {
+        if records.is_empty() {
+            return format!("No restores in storage location {}.\n", bucket.name);
+        }
+        let mut table = Table::new(&["NAME", "BACKUP", "STATUS", "ERRORS", "WARNINGS", "CREATED"]);
+        for r in records {
+            table.row(vec![
+                r.name.to_string(),
+                r.spec.backup.to_string(),
+                r.phase.to_string(),
+                r.errors.len().to_string(),
+                r.warnings.len().to_string(),
+                r.start_timestamp.format("%Y-%m-%d %H:%M").to_string(),
+            ]);
+        }
+        table.render()
+    })?;
+    Ok(Outcome::Success)
+}
+
+async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let (record, results) = restores::get_restore(&bucket, &args.name).await?;
+    #[derive(serde::Serialize)]
+    struct Description {
+        #[serde(flatten)]
+        record: RestoreRecord,
+        results: RestoreResults,
+    }
+    let description = Description { record, results };
+    output::render(ctx.output, &description, |d| {
+        let r = &d.record;
+        let mut out = String::new();
+        let mut line = |key: &str, value: String| out.push_str(&format!("{key:<14}{value}\n"));
+        line("Name:", r.name.to_string());
+        line("Backup:", r.spec.backup.to_string());
+        line("Phase:", r.phase.to_string());
+        if let Some(reason) = &r.failure_reason {
+            line("Failure:", reason.clone());
+        }
+        line("Cluster:", r.server.clone());
+        line("Started:", human_time(&r.start_timestamp));
+        if let Some(done) = &r.completion_timestamp {
+            line("Completed:", human_time(done));
+        }
+        if !r.spec.namespace_mappings.is_empty() {
+            let mappings: Vec<String> = r.spec.namespace_mappings.iter().map(|(a, b)| format!("{a}:{b}")).collect();
+            line("Mappings:", mappings.join(", "));
+        }
+        line("Objects:", counts_text(&r.counts));
+        for (scope, messages) in d.results.warnings.iter().chain(&d.results.errors) {
+            let scope = if scope.is_empty() { "cluster".to_owned() } else { format!("namespace {scope}") };
+            for message in messages {
+                out.push_str(&format!("{scope}: {message}\n"));
+            }
+        }
+        out.push_str("\nObjects not simply created:\n");
+        out.push_str(&items_table(&d.results.items, false));
+        out
+    })?;
+    Ok(Outcome::Success)
 }

@@ -3,8 +3,11 @@
 
 mod connect;
 mod discovery;
+mod list;
+pub(crate) mod objects;
 mod request;
 
 pub(crate) use connect::{ClusterError, Connection, KubeTarget};
 pub(crate) use discovery::{ResourceCatalog, discover};
+pub(crate) use list::Pager;
 pub(crate) use request::ApiError;

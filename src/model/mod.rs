@@ -1,10 +1,18 @@
-//! Plain data shared by every layer: validated names, durations, resource identities, backup
-//! and restore records, filters. Nothing here does I/O.
+//! Plain data shared by every layer: validated names, durations, resource identities, filters,
+//! backup and restore records. Nothing here does I/O.
 
+mod backup;
 mod duration;
+mod filters;
 mod names;
 mod resource;
+mod restore;
 
+pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use duration::{DurationError, HumanDuration};
+pub(crate) use filters::{EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, is_excluded_by_label};
 pub(crate) use names::{NameError, ResourceName};
 pub(crate) use resource::{GroupResource, ResourceType};
+pub(crate) use restore::{
+    ExistingPolicy, ItemOutcome, ItemResult, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec,
+};

@@ -115,6 +115,46 @@ impl Bucket {
         result.bytes().await.map_err(self.object_err("download", key))
     }
 
+    /// A streaming multipart upload to `key`; nothing is visible at `key` until it is shut down.
+    pub(crate) fn writer(&self, key: &Path) -> Result<object_store::buffered::BufWriter, StoreError> {
+        self.ensure_writable(key)?;
+        Ok(object_store::buffered::BufWriter::with_capacity(self.store(), key.clone(), 8 * 1024 * 1024))
+    }
+
+    /// Uploads `data` gzip-compressed (logs).
+    pub(crate) async fn put_gz(&self, key: &Path, data: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let compressed = encoder.write_all(data).and_then(|()| encoder.finish());
+        // Compressing into memory only fails when memory does.
+        self.put(key, compressed.unwrap_or_default().into()).await
+    }
+
+    /// Uploads `value` as gzip-compressed JSON (resource lists, snapshot lists, results).
+    pub(crate) async fn put_gz_json<T: serde::Serialize>(&self, key: &Path, value: &T) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(value).map_err(|source| StoreError::Decode {
+            key: key.to_string(),
+            location: self.name.to_string(),
+            source,
+        })?;
+        self.put_gz(key, &json).await
+    }
+
+    /// Downloads gzip-compressed content and returns it decompressed.
+    pub(crate) async fn get_gz(&self, key: &Path) -> Result<Vec<u8>, StoreError> {
+        use std::io::Read;
+        let bytes = self.get(key).await?;
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(|e| StoreError::Object {
+            op: "decompress",
+            key: key.to_string(),
+            location: self.name.to_string(),
+            problem: e.to_string(),
+            not_found: false,
+        })?;
+        Ok(out)
+    }
+
     pub(crate) async fn put_json<T: serde::Serialize>(&self, key: &Path, value: &T) -> Result<(), StoreError> {
         let json = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Decode {
             key: key.to_string(),

@@ -1,0 +1,736 @@
+//! Taking a backup: discover what the server serves, decide what is in scope, list every type
+//! at one etcd revision, stream the objects through tar.gz into a multipart upload, then write
+//! the log, the resource list and, last, the record that makes the backup visible as done.
+//!
+//! Memory stays bounded: pages flow from the listers through a bounded channel to one archive
+//! writer thread, whose output flows through another bounded channel into the upload. What
+//! grows with the number of objects is only the resource list (one short name per object).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::run_log::RunLog;
+use crate::archive::ArchiveWriter;
+use crate::cluster::{ApiError, Connection, Pager, ResourceCatalog, discover};
+use crate::config::Tuning;
+use crate::model::{BackupPhase, BackupRecord, BackupSpec, ResourceName, ResourceType, is_excluded_by_label};
+use crate::store::{Bucket, BucketLayout, StoreError};
+
+/// Types never backed up unless named in `--include-resources`: a restore could not use them.
+pub(crate) const DEFAULT_EXCLUDED: &[&str] = &[
+    "events",
+    "events.events.k8s.io",
+    "nodes",
+    "leases.coordination.k8s.io",
+    "componentstatuses",
+    "bindings",
+    "certificatesigningrequests.certificates.k8s.io",
+    "nodes.metrics.k8s.io",
+    "pods.metrics.k8s.io",
+    "csinodes.storage.k8s.io",
+    "volumeattachments.storage.k8s.io",
+];
+
+/// Above this many namespaces in scope, one cluster-wide LIST per type (filtered here) is
+/// cheaper than one LIST per namespace and type.
+const PER_NAMESPACE_LIMIT: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BackupError {
+    #[error("backup {name} already exists in storage location {location}; choose another name or delete it first")]
+    Exists { name: String, location: String },
+    #[error("invalid filter: {0}")]
+    Filter(String),
+    #[error("discover the server's resources")]
+    Discovery(#[source] ApiError),
+    #[error("list namespaces")]
+    Namespaces(#[source] ApiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+}
+
+impl BackupError {
+    /// Errors in what the user asked for, as opposed to failures while doing it.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Exists { .. } | Self::Filter(_))
+    }
+}
+
+/// What a running backup reports; the CLI renders it.
+#[derive(Debug, Clone)]
+pub(crate) enum BackupEvent {
+    Started { types: usize, namespaces: usize, revision: String },
+    TypeListed { group_resource: String, items: u64 },
+    Progress { items: u64, bytes: u64 },
+    Finishing,
+    Warning(String),
+}
+
+pub(crate) trait BackupObserver: Send + Sync {
+    fn on_event(&self, event: BackupEvent);
+}
+
+/// One object on its way into the archive.
+struct ArchiveItem {
+    resource: Arc<ResourceType>,
+    namespace: Option<String>,
+    name: String,
+    json: Vec<u8>,
+}
+
+/// The parts of an object this layer looks at; everything else passes through untouched.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemHeader {
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    metadata: ItemMeta,
+    #[serde(default)]
+    spec: Option<ItemSpec>,
+}
+
+#[derive(Deserialize, Default)]
+struct ItemMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemSpec {
+    #[serde(default)]
+    volume_name: Option<String>,
+}
+
+/// One LIST to run: a type, in one namespace or across all of them.
+#[derive(Clone)]
+struct ListJob {
+    resource: Arc<ResourceType>,
+    namespace: Option<String>,
+    /// For cluster-scoped types backed up only as far as namespaced objects need them.
+    only_names: Option<Arc<BTreeSet<String>>>,
+}
+
+/// What listing found beyond the objects themselves.
+#[derive(Default)]
+struct ListFindings {
+    /// PVs named by backed-up PVCs.
+    bound_volumes: BTreeSet<String>,
+    /// group-resources that had at least one object (their CRDs come along).
+    nonempty_types: BTreeSet<String>,
+    not_at_revision: BTreeMap<String, String>,
+    errors: Vec<String>,
+}
+
+/// Everything one backup run shares.
+struct Run<'a> {
+    conn: &'a Connection,
+    spec: &'a BackupSpec,
+    tuning: &'a Tuning,
+    observer: &'a dyn BackupObserver,
+    log: &'a RunLog,
+    revision: String,
+    namespaces_in_scope: Arc<BTreeSet<String>>,
+    /// Namespaces are filtered here (the LIST covered all of them).
+    filter_namespaces: bool,
+    label_selector_server_side: Option<String>,
+    items_excluded: AtomicU64,
+}
+
+pub(crate) struct BackupRequest {
+    pub(crate) name: ResourceName,
+    pub(crate) spec: BackupSpec,
+}
+
+/// Takes a backup. Errors in the request (bad filters, a name in use) come back as `Err`
+/// before anything is written; failures after the backup started end in a record with phase
+/// Failed or PartiallyFailed, which is returned.
+pub(crate) async fn create_backup(
+    conn: &Connection,
+    bucket: &Bucket,
+    request: BackupRequest,
+    tuning: &Tuning,
+    observer: &dyn BackupObserver,
+    cancel: CancellationToken,
+    now: DateTime<Utc>,
+) -> Result<BackupRecord, BackupError> {
+    let BackupRequest { name, spec } = request;
+    spec.namespaces.validate().map_err(BackupError::Filter)?;
+    bucket.ensure_writable(&BucketLayout::backup_record(&name))?;
+    match bucket.get(&BucketLayout::backup_record(&name)).await {
+        Ok(_) => return Err(BackupError::Exists { name: name.to_string(), location: bucket.name.to_string() }),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e.into()),
+    }
+    let version = conn.server_version().await?;
+    let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
+    let selection = select_types(&catalog, &spec)?;
+
+    let log = RunLog::new();
+    let mut record = BackupRecord::new(name.clone(), spec.clone(), now);
+    record.server = conn.server.clone();
+    record.server_version = version.git_version.clone();
+    for (group_version, problem) in &catalog.failed_groups {
+        let error = format!("API group {group_version} could not be discovered and is not backed up: {problem}");
+        log.error(&error);
+        observer.on_event(BackupEvent::Warning(error.clone()));
+        record.errors.push(error);
+    }
+    bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
+
+    let outcome = tokio::select! {
+        outcome = write_backup(conn, bucket, &spec, &selection, tuning, observer, &log, &mut record) => outcome,
+        () = cancel.cancelled() => Err("interrupted".to_owned()),
+    };
+    if let Err(reason) = outcome {
+        log.error(&format!("backup failed: {reason}"));
+        record.phase = BackupPhase::Failed;
+        record.failure_reason = Some(reason);
+    } else {
+        record.phase = if record.errors.is_empty() { BackupPhase::Completed } else { BackupPhase::PartiallyFailed };
+    }
+    record.completion_timestamp = Some(Utc::now());
+    log.info(&format!("backup {} {}", name, record.phase));
+    observer.on_event(BackupEvent::Finishing);
+    // The log first, the record last: a record that says Completed implies everything else is there.
+    bucket.put_gz(&BucketLayout::backup_log(&name), log.text().as_bytes()).await?;
+    bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
+    Ok(record)
+}
+
+/// The types to list, split by how they are listed.
+struct TypeSelection {
+    namespaced: Vec<Arc<ResourceType>>,
+    /// Cluster-scoped types backed up whole.
+    cluster: Vec<Arc<ResourceType>>,
+    /// Whether cluster-scoped objects are included only as far as namespaced ones need them.
+    cluster_auto_dependencies: bool,
+    namespaces: Option<Arc<ResourceType>>,
+    persistent_volumes: Option<Arc<ResourceType>>,
+    crds: Option<Arc<ResourceType>>,
+}
+
+fn select_types(catalog: &ResourceCatalog, spec: &BackupSpec) -> Result<TypeSelection, BackupError> {
+    let filter = &spec.resources;
+    for name in filter.include.iter().chain(&filter.exclude) {
+        if name != "*" && catalog.find(name).is_none() {
+            return Err(BackupError::Filter(format!(
+                "the server has no resource type {name:?} (see `kubectl api-resources`)"
+            )));
+        }
+    }
+    let named = |list: &[String], t: &ResourceType| list.iter().any(|n| t.is_named(n));
+    let explicitly_all = filter.include.iter().any(|n| n == "*");
+    let wanted = |t: &ResourceType| {
+        let gr = t.group_resource().to_string();
+        let included = if filter.include.is_empty() || explicitly_all {
+            !DEFAULT_EXCLUDED.contains(&gr.as_str())
+        } else {
+            named(&filter.include, t)
+        };
+        included && !named(&filter.exclude, t)
+    };
+    let whole_cluster = spec.namespaces.is_all();
+    let cluster_scoped = spec.include_cluster_resources.unwrap_or(whole_cluster);
+    let find = |group: &str, resource: &str| {
+        catalog
+            .types
+            .iter()
+            .find(|t| t.group == group && t.resource == resource)
+            .filter(|t| wanted(t))
+            .cloned()
+            .map(Arc::new)
+    };
+    let mut selection = TypeSelection {
+        namespaced: Vec::new(),
+        cluster: Vec::new(),
+        cluster_auto_dependencies: spec.include_cluster_resources.is_none() && !whole_cluster,
+        namespaces: find("", "namespaces"),
+        persistent_volumes: find("", "persistentvolumes"),
+        crds: find("apiextensions.k8s.io", "customresourcedefinitions"),
+    };
+    for t in catalog.types.iter().filter(|t| wanted(t)) {
+        if t.namespaced {
+            selection.namespaced.push(Arc::new(t.clone()));
+        } else if cluster_scoped && !(t.group.is_empty() && t.resource == "namespaces") {
+            selection.cluster.push(Arc::new(t.clone()));
+        }
+    }
+    Ok(selection)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename them")]
+async fn write_backup(
+    conn: &Connection,
+    bucket: &Bucket,
+    spec: &BackupSpec,
+    selection: &TypeSelection,
+    tuning: &Tuning,
+    observer: &dyn BackupObserver,
+    log: &RunLog,
+    record: &mut BackupRecord,
+) -> Result<(), String> {
+    let name = record.name.clone();
+    // The namespace list fixes the revision every other type is listed at.
+    let (namespace_items, revision) =
+        list_namespaces(conn, tuning).await.map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
+    let mut all_namespaces = BTreeSet::new();
+    let mut scoped_namespace_items = Vec::new();
+    for item in namespace_items {
+        let header: ItemHeader = serde_json::from_str(item.get()).map_err(|e| format!("decode namespace: {e}"))?;
+        all_namespaces.insert(header.metadata.name.clone());
+        if spec.namespaces.matches(&header.metadata.name) {
+            scoped_namespace_items.push((header, item));
+        }
+    }
+    if let Some(literal) = spec.namespaces.literal_includes() {
+        for missing in literal.iter().filter(|n| !all_namespaces.contains(*n)) {
+            let warning = format!("namespace {missing} does not exist");
+            log.warn(&warning);
+            observer.on_event(BackupEvent::Warning(warning.clone()));
+            record.warnings.push(warning);
+        }
+    }
+    let namespaces_in_scope: BTreeSet<String> =
+        scoped_namespace_items.iter().map(|(h, _)| h.metadata.name.clone()).collect();
+    record.revision = Some(revision.clone());
+    log.info(&format!(
+        "listing {} namespaced and {} cluster-scoped types in {} namespaces at revision {revision}",
+        selection.namespaced.len(),
+        selection.cluster.len(),
+        namespaces_in_scope.len()
+    ));
+    observer.on_event(BackupEvent::Started {
+        types: selection.namespaced.len() + selection.cluster.len(),
+        namespaces: namespaces_in_scope.len(),
+        revision: revision.clone(),
+    });
+
+    let per_namespace = !spec.namespaces.is_all() && namespaces_in_scope.len() <= PER_NAMESPACE_LIMIT;
+    let run = Run {
+        conn,
+        spec,
+        tuning,
+        observer,
+        log,
+        revision,
+        filter_namespaces: !spec.namespaces.is_all() && !per_namespace,
+        namespaces_in_scope: Arc::new(namespaces_in_scope),
+        label_selector_server_side: spec.labels.server_side(),
+        items_excluded: AtomicU64::new(0),
+    };
+
+    // Archive pipeline: listers -> items channel -> writer thread -> chunks channel -> upload.
+    let (item_tx, item_rx) = mpsc::channel::<Vec<ArchiveItem>>(16);
+    let (chunk_tx, mut chunk_rx) = mpsc::channel::<Vec<u8>>(4);
+    let mut upload = bucket.writer(&BucketLayout::archive(&name)).map_err(|e| e.to_string())?;
+    let uploader = async move {
+        let mut bytes = 0u64;
+        while let Some(chunk) = chunk_rx.recv().await {
+            bytes += chunk.len() as u64;
+            if let Err(e) = upload.write_all(&chunk).await {
+                let _ = upload.abort().await;
+                return Err(e);
+            }
+        }
+        upload.shutdown().await.map(|()| bytes)
+    };
+    let mtime = record.start_timestamp.timestamp().max(0) as u64;
+    let writer_observer_items = Arc::new(AtomicU64::new(0));
+    let writer = spawn_archive_writer(item_rx, chunk_tx, mtime, Arc::clone(&writer_observer_items));
+
+    let mut findings = ListFindings::default();
+    // Namespaces first, straight from the list that fixed the revision.
+    if let Some(ns_type) = &selection.namespaces {
+        let items: Vec<ArchiveItem> = scoped_namespace_items
+            .into_iter()
+            .filter(|(_, raw)| run.keep(raw))
+            .map(|(header, raw)| archive_item(ns_type, header, &raw))
+            .collect();
+        if !items.is_empty() {
+            findings.nonempty_types.insert("namespaces".into());
+            report_type(&run, "namespaces", items.len() as u64);
+            let _ = item_tx.send(items).await;
+        }
+    }
+
+    let mut jobs = Vec::new();
+    for resource in &selection.namespaced {
+        if per_namespace {
+            for ns in run.namespaces_in_scope.iter() {
+                jobs.push(ListJob { resource: Arc::clone(resource), namespace: Some(ns.clone()), only_names: None });
+            }
+        } else {
+            jobs.push(ListJob { resource: Arc::clone(resource), namespace: None, only_names: None });
+        }
+    }
+    for resource in &selection.cluster {
+        jobs.push(ListJob { resource: Arc::clone(resource), namespace: None, only_names: None });
+    }
+    let progress = ProgressTicker::new(observer, &writer_observer_items);
+    run_jobs(&run, jobs, &item_tx, &mut findings, &progress).await;
+
+    // Cluster-scoped objects the namespaced ones need, from the same revision.
+    if selection.cluster_auto_dependencies {
+        let mut jobs = Vec::new();
+        if let Some(pv) = &selection.persistent_volumes
+            && !findings.bound_volumes.is_empty()
+        {
+            let names = Arc::new(std::mem::take(&mut findings.bound_volumes));
+            jobs.push(ListJob { resource: Arc::clone(pv), namespace: None, only_names: Some(names) });
+        }
+        if let Some(crd) = &selection.crds {
+            let names: BTreeSet<String> =
+                findings.nonempty_types.iter().filter(|gr| gr.contains('.')).cloned().collect();
+            if !names.is_empty() {
+                jobs.push(ListJob { resource: Arc::clone(crd), namespace: None, only_names: Some(Arc::new(names)) });
+            }
+        }
+        run_jobs(&run, jobs, &item_tx, &mut findings, &progress).await;
+    }
+    drop(item_tx);
+
+    let (written, uploaded) = tokio::join!(writer, uploader);
+    let summary = match written {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(e)) => return Err(format!("write archive: {e}")),
+        Err(e) => return Err(format!("archive writer stopped: {e}")),
+    };
+    record.archive_bytes = uploaded.map_err(|e| format!("upload archive {}: {e}", BucketLayout::archive(&name)))?;
+    progress.finish(summary.items, record.archive_bytes);
+    record.items_backed_up = summary.items;
+    record.resource_counts = summary.counts;
+    record.items_excluded_by_label = run.items_excluded.load(Ordering::Relaxed);
+    record.not_at_revision = findings.not_at_revision;
+    record.errors.extend(findings.errors);
+    log.info(&format!("archive: {} items, {} bytes compressed", summary.items, record.archive_bytes));
+
+    bucket.put_gz_json(&BucketLayout::resource_list(&name), &summary.resource_list).await.map_err(|e| e.to_string())?;
+    let no_snapshots: [(); 0] = [];
+    bucket.put_gz_json(&BucketLayout::volume_snapshots(&name), &no_snapshots).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+impl Run<'_> {
+    /// Whether an object listed by a job belongs in the backup (labels, opt-out label).
+    fn keep(&self, raw: &RawValue) -> bool {
+        if is_excluded_by_label_raw(raw) {
+            self.items_excluded.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        if self.label_selector_server_side.is_some() || self.spec.labels == Default::default() {
+            return true;
+        }
+        serde_json::from_str::<serde_json::Value>(raw.get()).is_ok_and(|v| self.spec.labels.matches_object(&v))
+    }
+}
+
+fn is_excluded_by_label_raw(raw: &RawValue) -> bool {
+    // Cheap pre-check: parse only objects that mention the label at all.
+    raw.get().contains(crate::model::EXCLUDE_LABEL)
+        && serde_json::from_str::<serde_json::Value>(raw.get()).is_ok_and(|v| is_excluded_by_label(&v))
+}
+
+fn archive_item(resource: &Arc<ResourceType>, header: ItemHeader, raw: &RawValue) -> ArchiveItem {
+    let json = if header.api_version.is_some() {
+        raw.get().as_bytes().to_vec()
+    } else {
+        with_type_meta(raw.get(), &resource.api_version(), &resource.kind)
+    };
+    ArchiveItem {
+        resource: Arc::clone(resource),
+        namespace: if resource.namespaced { header.metadata.namespace } else { None },
+        name: header.metadata.name,
+        json,
+    }
+}
+
+/// Items of a typed LIST come without apiVersion and kind; put them back, as a GET would show
+/// them, without re-serialising the object.
+fn with_type_meta(raw: &str, api_version: &str, kind: &str) -> Vec<u8> {
+    let body = raw.trim_start().strip_prefix('{').unwrap_or(raw);
+    let separator = if body.trim_start().starts_with('}') { "" } else { "," };
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    out.extend_from_slice(serde_json::Value::from(api_version).to_string().as_bytes());
+    out.extend_from_slice(b",\"kind\":");
+    out.extend_from_slice(serde_json::Value::from(kind).to_string().as_bytes());
+    out.extend_from_slice(separator.as_bytes());
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
+fn report_type(run: &Run<'_>, group_resource: &str, items: u64) {
+    run.log.info(&format!("backed up {items} {group_resource}"));
+    run.observer.on_event(BackupEvent::TypeListed { group_resource: group_resource.to_owned(), items });
+}
+
+async fn list_namespaces(conn: &Connection, tuning: &Tuning) -> Result<(Vec<Box<RawValue>>, String), BackupError> {
+    let namespaces = ResourceType {
+        group: String::new(),
+        version: "v1".into(),
+        resource: "namespaces".into(),
+        kind: "Namespace".into(),
+        namespaced: false,
+        verbs: Vec::new(),
+        short_names: Vec::new(),
+        singular: "namespace".into(),
+    };
+    let mut pager = Pager::new(&conn.client, &namespaces, None, None, None, tuning.page_size);
+    let mut items = Vec::new();
+    while let Some(page) = pager.next_page().await.map_err(BackupError::Namespaces)? {
+        items.extend(page);
+    }
+    let revision = pager.list_revision.clone().ok_or_else(|| {
+        BackupError::Namespaces(ApiError {
+            method: http::Method::GET,
+            path: "/api/v1/namespaces".into(),
+            code: 0,
+            reason: String::new(),
+            message: "the server returned no resourceVersion".into(),
+        })
+    })?;
+    Ok((items, revision))
+}
+
+/// Runs LIST jobs, a bounded number at once, sending what they find to the archive writer.
+async fn run_jobs(
+    run: &Run<'_>,
+    jobs: Vec<ListJob>,
+    item_tx: &mpsc::Sender<Vec<ArchiveItem>>,
+    findings: &mut ListFindings,
+    progress: &ProgressTicker<'_>,
+) {
+    let mut per_type: BTreeMap<String, u64> = BTreeMap::new();
+    let mut remaining: BTreeMap<String, usize> = BTreeMap::new();
+    for job in &jobs {
+        *remaining.entry(job.resource.group_resource().to_string()).or_default() += 1;
+    }
+    let mut results = futures::stream::iter(jobs)
+        .map(|job| async move {
+            let outcome = list_job(run, &job, item_tx, progress).await;
+            (job, outcome)
+        })
+        .buffer_unordered(run.tuning.list_concurrency);
+    while let Some((job, outcome)) = results.next().await {
+        let gr = job.resource.group_resource().to_string();
+        match outcome {
+            Ok(result) => {
+                *per_type.entry(gr.clone()).or_default() += result.items;
+                if result.items > 0 {
+                    findings.nonempty_types.insert(gr.clone());
+                }
+                findings.bound_volumes.extend(result.bound_volumes);
+                if let Some(reason) = result.fallback_reason {
+                    let warning = format!("{gr} was listed as it is now, not at the backup's revision: {reason}");
+                    run.log.warn(&warning);
+                    findings.not_at_revision.insert(gr.clone(), reason);
+                }
+            }
+            Err(e) => {
+                let where_ = job.namespace.as_ref().map(|ns| format!(" in namespace {ns}")).unwrap_or_default();
+                let error = format!("list {gr}{where_}: {}", e.message);
+                run.log.error(&error);
+                run.observer.on_event(BackupEvent::Warning(error.clone()));
+                findings.errors.push(error);
+            }
+        }
+        let left = remaining.get_mut(&gr).map(|n| {
+            *n -= 1;
+            *n
+        });
+        if left == Some(0) {
+            report_type(run, &gr, per_type.get(&gr).copied().unwrap_or(0));
+        }
+    }
+}
+
+struct JobResult {
+    items: u64,
+    bound_volumes: Vec<String>,
+    fallback_reason: Option<String>,
+}
+
+async fn list_job(
+    run: &Run<'_>,
+    job: &ListJob,
+    item_tx: &mpsc::Sender<Vec<ArchiveItem>>,
+    progress: &ProgressTicker<'_>,
+) -> Result<JobResult, ApiError> {
+    let resource = &job.resource;
+    let selector = if job.only_names.is_some() { None } else { run.label_selector_server_side.clone() };
+    let mut pager = Pager::new(
+        &run.conn.client,
+        resource,
+        job.namespace.as_deref(),
+        selector,
+        Some(run.revision.clone()),
+        run.tuning.page_size,
+    );
+    let is_pvc = resource.group.is_empty() && resource.resource == "persistentvolumeclaims";
+    let mut result = JobResult { items: 0, bound_volumes: Vec::new(), fallback_reason: None };
+    while let Some(page) = pager.next_page().await? {
+        let mut batch = Vec::with_capacity(page.len());
+        for raw in page {
+            let Ok(header) = serde_json::from_str::<ItemHeader>(raw.get()) else {
+                run.log.warn(&format!("skipped an undecodable {} object", resource.group_resource()));
+                continue;
+            };
+            if let Some(names) = &job.only_names {
+                if !names.contains(&header.metadata.name) {
+                    continue;
+                }
+            } else {
+                if run.filter_namespaces
+                    && resource.namespaced
+                    && !header.metadata.namespace.as_ref().is_some_and(|ns| run.namespaces_in_scope.contains(ns))
+                {
+                    continue;
+                }
+                if !run.keep(&raw) {
+                    continue;
+                }
+            }
+            if is_pvc && let Some(volume) = header.spec.as_ref().and_then(|s| s.volume_name.clone()) {
+                result.bound_volumes.push(volume);
+            }
+            batch.push(archive_item(resource, header, &raw));
+        }
+        result.items += batch.len() as u64;
+        if !batch.is_empty() && item_tx.send(batch).await.is_err() {
+            // The writer stopped; its own error says why.
+            break;
+        }
+        progress.tick();
+    }
+    result.fallback_reason = pager.fallback_reason;
+    Ok(result)
+}
+
+struct ArchiveSummary {
+    items: u64,
+    counts: BTreeMap<String, u64>,
+    /// `apps/v1/Deployment` -> [`namespace/name`, ...], Velero's resource list format.
+    resource_list: BTreeMap<String, Vec<String>>,
+}
+
+fn spawn_archive_writer(
+    mut item_rx: mpsc::Receiver<Vec<ArchiveItem>>,
+    chunk_tx: mpsc::Sender<Vec<u8>>,
+    mtime: u64,
+    written: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<std::io::Result<ArchiveSummary>> {
+    tokio::task::spawn_blocking(move || {
+        let mut archive = ArchiveWriter::new(ChunkWriter::new(chunk_tx), mtime)?;
+        let mut summary = ArchiveSummary { items: 0, counts: BTreeMap::new(), resource_list: BTreeMap::new() };
+        while let Some(batch) = item_rx.blocking_recv() {
+            for item in batch {
+                archive.add_item(&item.resource, item.namespace.as_deref(), &item.name, &item.json)?;
+                summary.items += 1;
+                *summary.counts.entry(item.resource.group_resource().to_string()).or_default() += 1;
+                let key = format!("{}/{}", item.resource.api_version(), item.resource.kind);
+                let entry = match &item.namespace {
+                    Some(ns) => format!("{ns}/{}", item.name),
+                    None => item.name,
+                };
+                summary.resource_list.entry(key).or_default().push(entry);
+            }
+            written.store(summary.items, Ordering::Relaxed);
+        }
+        let mut out = archive.finish()?;
+        out.flush()?;
+        Ok(summary)
+    })
+}
+
+/// A `Write` that hands fixed-size chunks to the async upload, blocking when it falls behind.
+struct ChunkWriter {
+    buffer: Vec<u8>,
+    tx: mpsc::Sender<Vec<u8>>,
+}
+
+const CHUNK: usize = 1024 * 1024;
+
+impl ChunkWriter {
+    fn new(tx: mpsc::Sender<Vec<u8>>) -> Self {
+        Self { buffer: Vec::with_capacity(CHUNK), tx }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(chunk).map_err(|_| std::io::Error::other("the upload stopped"))
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buffer.is_empty() {
+            self.send()?;
+        }
+        Ok(())
+    }
+}
+
+/// Reports progress at most a few times a second, however many pages arrive.
+struct ProgressTicker<'a> {
+    observer: &'a dyn BackupObserver,
+    items: &'a AtomicU64,
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl<'a> ProgressTicker<'a> {
+    fn new(observer: &'a dyn BackupObserver, items: &'a AtomicU64) -> Self {
+        Self { observer, items, last: std::sync::Mutex::new(std::time::Instant::now()) }
+    }
+
+    fn tick(&self) {
+        let Ok(mut last) = self.last.lock() else { return };
+        if last.elapsed() >= std::time::Duration::from_millis(200) {
+            *last = std::time::Instant::now();
+            self.observer.on_event(BackupEvent::Progress { items: self.items.load(Ordering::Relaxed), bytes: 0 });
+        }
+    }
+
+    fn finish(&self, items: u64, bytes: u64) {
+        self.observer.on_event(BackupEvent::Progress { items, bytes });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_meta_is_added_without_reserialising() {
+        let out = with_type_meta(r#"{"metadata":{"name":"a"}}"#, "apps/v1", "Deployment");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["apiVersion"], "apps/v1");
+        assert_eq!(v["kind"], "Deployment");
+        assert_eq!(v["metadata"]["name"], "a");
+        let empty = with_type_meta("{}", "v1", "ConfigMap");
+        assert_eq!(String::from_utf8(empty).unwrap(), r#"{"apiVersion":"v1","kind":"ConfigMap"}"#);
+    }
+}

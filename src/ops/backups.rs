@@ -1,0 +1,153 @@
+//! Reading and removing backups in a storage location: list, get, logs, resource list,
+//! download, delete. The bucket is the source of truth; nothing here touches the cluster.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::model::{BackupPhase, BackupRecord, ResourceName};
+use crate::store::{Bucket, BucketLayout, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LookupError {
+    #[error("backup {name} not found in storage location {location} (see `ark backup get`)")]
+    NotFound { name: String, location: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path} already exists; pass --force to overwrite it")]
+    FileExists { path: String },
+    #[error("write {path}")]
+    File { path: String, source: std::io::Error },
+}
+
+/// A backup directory in the bucket and what its record says, or why it could not be read.
+pub(crate) struct Listed {
+    pub(crate) name: String,
+    pub(crate) record: Result<BackupRecord, String>,
+}
+
+/// Every backup in the location, newest first; unreadable records are listed with their error.
+pub(crate) async fn list_backups(bucket: &Bucket) -> Result<Vec<Listed>, StoreError> {
+    let names = bucket.list_dirs(&object_store::path::Path::from(BucketLayout::BACKUPS)).await?;
+    let mut listed: Vec<Listed> = futures::stream::iter(names)
+        .map(|name| async move {
+            let record = match ResourceName::parse(&name) {
+                Ok(parsed) => bucket
+                    .get_json::<BackupRecord>(&BucketLayout::backup_record(&parsed))
+                    .await
+                    .map_err(|e| if e.is_not_found() { "no ark-backup.json record".to_owned() } else { e.to_string() }),
+                Err(e) => Err(e.to_string()),
+            };
+            Listed { name, record }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    listed.sort_by(|a, b| {
+        let start = |l: &Listed| l.record.as_ref().ok().map(|r| r.start_timestamp);
+        start(b).cmp(&start(a)).then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(listed)
+}
+
+pub(crate) async fn get_backup(bucket: &Bucket, name: &ResourceName) -> Result<BackupRecord, LookupError> {
+    bucket.get_json(&BucketLayout::backup_record(name)).await.map_err(|e| not_found(e, bucket, name))
+}
+
+fn not_found(e: StoreError, bucket: &Bucket, name: &ResourceName) -> LookupError {
+    if e.is_not_found() {
+        LookupError::NotFound { name: name.to_string(), location: bucket.name.to_string() }
+    } else {
+        e.into()
+    }
+}
+
+pub(crate) async fn backup_log(bucket: &Bucket, name: &ResourceName) -> Result<String, LookupError> {
+    get_backup(bucket, name).await?;
+    let bytes = bucket.get_gz(&BucketLayout::backup_log(name)).await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+pub(crate) async fn resource_list(
+    bucket: &Bucket,
+    name: &ResourceName,
+) -> Result<BTreeMap<String, Vec<String>>, LookupError> {
+    let key = BucketLayout::resource_list(name);
+    let bytes = bucket.get_gz(&key).await.map_err(|e| not_found(e, bucket, name))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|source| StoreError::Decode { key: key.to_string(), location: bucket.name.to_string(), source }.into())
+}
+
+/// Streams the archive into `path` (through a temporary file beside it, renamed when complete).
+pub(crate) async fn download_archive(
+    bucket: &Bucket,
+    name: &ResourceName,
+    path: &Path,
+    force: bool,
+    mut on_bytes: impl FnMut(u64, Option<u64>),
+) -> Result<u64, LookupError> {
+    get_backup(bucket, name).await?;
+    let display = path.display().to_string();
+    if path.exists() && !force {
+        return Err(LookupError::FileExists { path: display });
+    }
+    let key = BucketLayout::archive(name);
+    let result = bucket.store().get(&key).await.map_err(|e| {
+        let problem = e.to_string();
+        let not_found = matches!(e, object_store::Error::NotFound { .. });
+        StoreError::Object {
+            op: "download",
+            key: key.to_string(),
+            location: bucket.name.to_string(),
+            problem,
+            not_found,
+        }
+    })?;
+    let total = result.meta.size;
+    let tmp =
+        path.with_file_name(format!(".{}.part", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    let file_err = |source| LookupError::File { path: display.clone(), source };
+    let mut file = tokio::fs::File::create(&tmp).await.map_err(file_err)?;
+    let mut stream = result.into_stream();
+    let mut written = 0u64;
+    let copied: Result<(), LookupError> = async {
+        while let Some(chunk) = stream.try_next().await.map_err(|e| StoreError::Object {
+            op: "download",
+            key: key.to_string(),
+            location: bucket.name.to_string(),
+            problem: e.to_string(),
+            not_found: false,
+        })? {
+            file.write_all(&chunk).await.map_err(file_err)?;
+            written += chunk.len() as u64;
+            on_bytes(written, Some(total));
+        }
+        file.sync_all().await.map_err(file_err)?;
+        tokio::fs::rename(&tmp, path).await.map_err(file_err)
+    }
+    .await;
+    if copied.is_err() {
+        let _ = tokio::fs::remove_file(&tmp).await;
+    }
+    copied.map(|()| written)
+}
+
+/// Deletes a backup's objects. The record goes to phase Deleting first and is removed last,
+/// so an interrupted delete never leaves a backup that looks whole.
+pub(crate) async fn delete_backup(bucket: &Bucket, name: &ResourceName) -> Result<usize, LookupError> {
+    let mut record = get_backup(bucket, name).await?;
+    let record_key = BucketLayout::backup_record(name);
+    record.phase = BackupPhase::Deleting;
+    bucket.put_json(&record_key, &record).await?;
+    let keys = bucket.list_keys(&BucketLayout::backup_dir(name)).await?;
+    let mut deleted = 0;
+    for key in keys.iter().filter(|k| **k != record_key) {
+        bucket.delete(key).await?;
+        deleted += 1;
+    }
+    bucket.delete(&record_key).await?;
+    Ok(deleted + 1)
+}
