@@ -133,7 +133,7 @@ fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
     for ns in &namespaces {
         for t in types.lines().filter(|t| !["events", "events.events.k8s.io", "leases.coordination.k8s.io"].contains(t))
         {
-            let out = kubectl(&["get", t, "-n", ns, "-o", "json"]);
+            let out = kubectl(&["get", t, "-n", ns, "-o", "json", "--show-managed-fields"]);
             let list: Value = serde_json::from_slice(&out.stdout).unwrap();
             for item in list["items"].as_array().unwrap() {
                 let path = archive_path(t, item);
@@ -177,8 +177,9 @@ fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
 #[test]
 fn filters_select_exactly_what_they_say() {
     let ark = Ark::new();
-    let team_a = unique("team-a");
-    let team_b = unique("team-b");
+    let id = unique("f");
+    let team_a = format!("{id}-team-a");
+    let team_b = format!("{id}-team-b");
     let other = unique("other");
     for ns in [&team_a, &team_b, &other] {
         assert!(kubectl(&["create", "namespace", ns]).status.success());
@@ -188,7 +189,7 @@ fn filters_select_exactly_what_they_say() {
     }
     create_configmaps(&team_a, &["skipped"], "ark.heptio.com/exclude-from-backup=true");
 
-    let glob = format!("{}*", team_a.split('-').take(2).collect::<Vec<_>>().join("-"));
+    let glob = format!("{id}-team-[a]*");
     let archived = |args: &[&str]| {
         let name = unique("filtered");
         let mut full = vec!["backup", "create", &name];
@@ -357,7 +358,10 @@ fn backup_during_writes_is_one_point_in_time() {
     let max_rv = archived.values().map(rv).max().unwrap();
     assert!(max_rv <= revision, "nothing newer than revision {revision} (saw {max_rv})");
     // Everything that existed at the revision is there, in its state at the revision.
-    let live: Value = serde_json::from_slice(&kubectl(&["get", "configmaps", "-n", &ns, "-o", "json"]).stdout).unwrap();
+    let live: Value = serde_json::from_slice(
+        &kubectl(&["get", "configmaps", "-n", &ns, "-o", "json", "--show-managed-fields"]).stdout,
+    )
+    .unwrap();
     let mut unchanged = 0;
     for item in live["items"].as_array().unwrap() {
         let path = archive_path("configmaps", item);
