@@ -23,7 +23,7 @@ cargo clippy --all-targets --locked -- -D warnings
 step "test environment up"
 ARK_TEST_ENV_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ark-test-env.XXXXXX")"
 export ARK_TEST_ENV_DIR
-trap 'scripts/test-env.sh down "$ARK_TEST_ENV_DIR" || true' EXIT
+trap 'scripts/test-env.sh down "$ARK_TEST_ENV_DIR-second" || true; scripts/test-env.sh down "$ARK_TEST_ENV_DIR" || true' EXIT
 scripts/test-env.sh up "$ARK_TEST_ENV_DIR"
 
 step "cargo test"

@@ -30,32 +30,43 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+fn start_env(dir: PathBuf) -> TestEnv {
+    let lock = dir.with_extension("lock");
+    // flock serialises test binaries that start at once; `up` is a no-op when it runs.
+    let status = Command::new("flock")
+        .arg(&lock)
+        .arg(repo_root().join("scripts/test-env.sh"))
+        .arg("up")
+        .arg(&dir)
+        .status()
+        .expect("run scripts/test-env.sh");
+    assert!(status.success(), "scripts/test-env.sh up {} failed", dir.display());
+    let text = std::fs::read_to_string(dir.join("env")).expect("read the test environment's env file");
+    let vars = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    TestEnv { dir, vars }
+}
+
+fn env_dir() -> PathBuf {
+    std::env::var("ARK_TEST_ENV_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/ark-test-env"))
+}
+
+/// A second, empty cluster (its own etcd and apiserver) for restores into a new cluster.
+/// scripts/test.sh stops it with the first.
+pub fn second_cluster() -> &'static TestEnv {
+    static ENV: OnceLock<TestEnv> = OnceLock::new();
+    ENV.get_or_init(|| start_env(PathBuf::from(format!("{}-second", env_dir().display()))))
+}
+
 /// The shared environment: the one named by `ARK_TEST_ENV_DIR` (scripts/test.sh starts it), or
 /// one this test binary starts under /tmp and leaves running for the next test run.
 pub fn env() -> &'static TestEnv {
     static ENV: OnceLock<TestEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let dir =
-            std::env::var("ARK_TEST_ENV_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/ark-test-env"));
-        let lock = dir.with_extension("lock");
-        // flock serialises test binaries that start at once; `up` is a no-op when it runs.
-        let status = Command::new("flock")
-            .arg(&lock)
-            .arg(repo_root().join("scripts/test-env.sh"))
-            .arg("up")
-            .arg(&dir)
-            .status()
-            .expect("run scripts/test-env.sh");
-        assert!(status.success(), "scripts/test-env.sh up {} failed", dir.display());
-        let text = std::fs::read_to_string(dir.join("env")).expect("read the test environment's env file");
-        let vars = text
-            .lines()
-            .filter_map(|line| line.strip_prefix("export "))
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        TestEnv { dir, vars }
-    })
+    ENV.get_or_init(|| start_env(env_dir()))
 }
 
 /// A name no other test (or earlier run) uses: `prefix-<pid>-<n>`.
@@ -177,4 +188,57 @@ pub fn stderr(out: &Output) -> String {
 
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Creates `namespace` and applies a corpus manifest into it as SOURCES.md describes: server-side
+/// apply, then plain create for what v1.20's server-side apply refuses.
+pub fn apply_corpus(namespace: &str, manifest: &str) {
+    let out = kubectl(&["create", "namespace", namespace]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = format!("{}/../shared/corpus/{manifest}", env!("CARGO_MANIFEST_DIR"));
+    let _ = kubectl(&["apply", "--server-side", "-n", namespace, "-f", &path]);
+    let _ = kubectl(&["create", "-n", namespace, "-f", &path]);
+}
+
+/// Every object in `namespace`, by group-resource, as the API returns it (managed fields too).
+pub fn namespace_objects(namespace: &str) -> Vec<(String, serde_json::Value)> {
+    let types = String::from_utf8(
+        kubectl(&["api-resources", "--namespaced=true", "--verbs=list,get,create,delete", "-o", "name"]).stdout,
+    )
+    .unwrap();
+    let mut objects = Vec::new();
+    for t in types.lines().filter(|t| !["events", "events.events.k8s.io", "leases.coordination.k8s.io"].contains(t)) {
+        let out = kubectl(&["get", t, "-n", namespace, "-o", "json", "--show-managed-fields"]);
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        for item in list["items"].as_array().cloned().unwrap_or_default() {
+            objects.push((t.to_owned(), item));
+        }
+    }
+    objects
+}
+
+/// Deletes namespaces and waits until they are gone, clearing the PVC finalizers nothing in
+/// the test cluster removes.
+pub fn delete_namespaces(namespaces: &[&str]) {
+    for ns in namespaces {
+        let _ = kubectl(&["delete", "namespace", ns, "--wait=false"]);
+    }
+    for _ in 0..600 {
+        let mut left = 0;
+        for ns in namespaces {
+            if kubectl(&["get", "namespace", ns]).status.success() {
+                left += 1;
+                let pvcs = kubectl(&["get", "pvc", "-n", ns, "-o", "name"]);
+                for pvc in String::from_utf8_lossy(&pvcs.stdout).lines() {
+                    let _ =
+                        kubectl(&["patch", pvc, "-n", ns, "--type=merge", "-p", r#"{"metadata":{"finalizers":null}}"#]);
+                }
+            }
+        }
+        if left == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("namespaces {namespaces:?} were not deleted within 2 minutes");
 }
