@@ -110,10 +110,6 @@ pub(crate) enum ConfigError {
     Write(#[from] crate::fsutil::WriteError),
     #[error("storage location {name:?} is not configured (configured: {known}); add it with `ark config set-location`")]
     UnknownLocation { name: String, known: String },
-    #[error(
-        "volume snapshot location {name:?} is not configured (configured: {known}); add it with `ark config set-snapshot-location`"
-    )]
-    UnknownSnapshotLocation { name: String, known: String },
     #[error("cannot find the home directory: set HOME or XDG_CONFIG_HOME")]
     NoHome,
 }
@@ -122,7 +118,6 @@ pub(crate) enum ConfigError {
 #[derive(Debug, Clone)]
 pub(crate) struct Dirs {
     pub(crate) config: PathBuf,
-    pub(crate) state: PathBuf,
     pub(crate) data: PathBuf,
 }
 
@@ -135,11 +130,7 @@ impl Dirs {
                 None => Ok(home.clone().ok_or(ConfigError::NoHome)?.join(fallback).join("ark")),
             }
         };
-        Ok(Self {
-            config: xdg("XDG_CONFIG_HOME", ".config")?,
-            state: xdg("XDG_STATE_HOME", ".local/state")?,
-            data: xdg("XDG_DATA_HOME", ".local/share")?,
-        })
+        Ok(Self { config: xdg("XDG_CONFIG_HOME", ".config")?, data: xdg("XDG_DATA_HOME", ".local/share")? })
     }
 
     pub(crate) fn config_file(&self) -> PathBuf {
@@ -256,28 +247,6 @@ impl Config {
         self.storage_locations.clone()
     }
 
-    pub(crate) fn snapshot_location(
-        &self,
-        name: Option<&str>,
-    ) -> Result<Option<(ResourceName, SnapshotLocation)>, ConfigError> {
-        let wanted = name.or(self.default_snapshot_location.as_ref().map(ResourceName::as_str));
-        match wanted {
-            Some(name) => self
-                .snapshot_locations
-                .iter()
-                .find(|(n, _)| n.as_str() == name)
-                .map(|(n, l)| Some((n.clone(), l.clone())))
-                .ok_or_else(|| ConfigError::UnknownSnapshotLocation {
-                    name: name.to_owned(),
-                    known: join_names(self.snapshot_locations.keys()),
-                }),
-            None if self.snapshot_locations.len() == 1 => {
-                Ok(self.snapshot_locations.iter().next().map(|(n, l)| (n.clone(), l.clone())))
-            }
-            None => Ok(None),
-        }
-    }
-
     /// The configuration as it applies: the file's content plus the implicit location and TTL.
     pub(crate) fn effective(&self, dirs: &Dirs) -> Self {
         let mut effective = self.clone();
@@ -353,7 +322,7 @@ mod tests {
     use super::*;
 
     fn dirs() -> Dirs {
-        Dirs { config: "/c/ark".into(), state: "/s/ark".into(), data: "/d/ark".into() }
+        Dirs { config: "/c/ark".into(), data: "/d/ark".into() }
     }
 
     #[test]

@@ -9,7 +9,6 @@ use super::Ctx;
 use super::exit::{Outcome, not_implemented};
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct DaemonArgs {
     /// Only sync: run no schedules and expire no backups (for disaster recovery into a new
     /// cluster, as Ark's server's restore-only mode).
@@ -24,7 +23,6 @@ pub(crate) struct DaemonArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct SyncArgs {
     /// Only this storage location (default: all of them).
     #[arg(long, value_name = "NAME")]
@@ -32,7 +30,6 @@ pub(crate) struct SyncArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct GcArgs {
     /// Only this storage location (default: all writable ones).
     #[arg(long, value_name = "NAME")]

@@ -74,19 +74,6 @@ impl Table {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_aligns_columns_without_trailing_spaces() {
-        let mut table = Table::new(&["NAME", "STATUS"]);
-        table.row(vec!["nightly-20261124020000".into(), "Completed".into()]);
-        table.row(vec!["a".into(), "".into()]);
-        assert_eq!(table.render(), "NAME                    STATUS\nnightly-20261124020000  Completed\na\n");
-    }
-}
-
 /// `1.5 KiB`, `23.4 MiB`: binary units, one decimal.
 pub(crate) fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -115,4 +102,17 @@ pub(crate) fn human_duration(duration: chrono::Duration) -> String {
 /// A timestamp as people read it in a table: `2026-11-24 13:50:02 UTC`.
 pub(crate) fn human_time(time: &chrono::DateTime<chrono::Utc>) -> String {
     time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_without_trailing_spaces() {
+        let mut table = Table::new(&["NAME", "STATUS"]);
+        table.row(vec!["nightly-20261124020000".into(), "Completed".into()]);
+        table.row(vec!["a".into(), "".into()]);
+        assert_eq!(table.render(), "NAME                    STATUS\nnightly-20261124020000  Completed\na\n");
+    }
 }

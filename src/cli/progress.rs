@@ -93,8 +93,13 @@ impl BackupObserver for BackupReporter {
                     self.name
                 ));
             }
-            BackupEvent::TypeListed { .. } => {
-                self.listed.fetch_add(1, Relaxed);
+            BackupEvent::TypeListed { group_resource, items } => {
+                let listed = self.listed.fetch_add(1, Relaxed) + 1;
+                self.reporter.update(format!(
+                    "backup {}: {listed}/{} types, last {group_resource} ({items})",
+                    self.name,
+                    self.types.load(Relaxed)
+                ));
             }
             BackupEvent::Progress { items, bytes } => {
                 let size = if bytes > 0 { format!(", {}", human_bytes(bytes)) } else { String::new() };
@@ -155,7 +160,6 @@ impl RestoreObserver for RestoreReporter {
                 ));
             }
             RestoreEvent::Finishing => self.reporter.stage(&format!("restore {}: writing results", self.name)),
-            RestoreEvent::Warning(message) => self.reporter.warn(&message),
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  ark restore create --from-backup pre-upgrade-1-31\n  \
 ark restore create shop-copy --from-backup shop --namespace-mappings shop:shop-copy\n  \
 ark restore create --from-backup shop --dry-run -o yaml")]
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List restores.
     Get(GetArgs),
     /// Show one restore: phase, counts, warnings and errors per namespace.
@@ -112,7 +112,7 @@ pub(crate) struct DeleteArgs {
 
 pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
     match cmd {
-        Command::Create(args) => create(args, ctx).await,
+        Command::Create(args) => create(*args, ctx).await,
         Command::Get(args) => get(args, ctx).await,
         Command::Describe(args) => describe(args, ctx).await,
         Command::Logs(args) => {

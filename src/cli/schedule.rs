@@ -13,7 +13,7 @@ pub(crate) enum Command {
     /// Create a schedule: backups named SCHEDULE-YYYYMMDDhhmmss at each cron time.
     #[command(after_help = "Examples:\n  ark schedule create nightly --schedule \"0 2 * * *\" --ttl 720h\n  \
 ark schedule create shop --schedule \"@every 6h\" --include-namespaces shop")]
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List schedules with their last and next runs.
     Get(GetArgs),
     /// Show one schedule.
@@ -27,7 +27,6 @@ ark schedule create shop --schedule \"@every 6h\" --include-namespaces shop")]
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct CreateArgs {
     /// Name of the schedule (a DNS-1123 label).
     pub(crate) name: ResourceName,
@@ -51,14 +50,12 @@ pub(crate) struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct GetArgs {
     /// Schedules to show (default: all).
     pub(crate) names: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-#[expect(dead_code, reason = "filled in by the schedules issue")]
 pub(crate) struct NameArgs {
     /// The schedule.
     pub(crate) name: ResourceName,

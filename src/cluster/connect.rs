@@ -34,9 +34,6 @@ pub(crate) enum ClusterError {
 pub(crate) struct Connection {
     pub(crate) client: kube::Client,
     pub(crate) server: String,
-    /// Namespace of the current context (or the service account's), used where a verb
-    /// defaults to "the current namespace" as kubectl does.
-    pub(crate) default_namespace: String,
 }
 
 impl Connection {
@@ -57,10 +54,9 @@ impl Connection {
         config.read_timeout = Some(Duration::from_secs(300));
         config.connect_timeout = Some(Duration::from_secs(30));
         let server = config.cluster_url.to_string();
-        let default_namespace = config.default_namespace.clone();
         let client =
             kube::Client::try_from(config).map_err(|source| ClusterError::Client { server: server.clone(), source })?;
-        Ok(Self { client, server, default_namespace })
+        Ok(Self { client, server })
     }
 
     /// The server's version as `/version` reports it (e.g. "v1.20.2").

@@ -31,10 +31,6 @@ impl ApiError {
         self.code == 409 && self.reason == "AlreadyExists"
     }
 
-    pub(crate) fn is_conflict(&self) -> bool {
-        self.code == 409 && self.reason != "AlreadyExists"
-    }
-
     /// 410 Gone: the revision asked for was compacted away (or a continue token expired).
     pub(crate) fn is_gone(&self) -> bool {
         self.code == 410

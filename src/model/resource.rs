@@ -88,7 +88,7 @@ impl ResourceType {
         base == self.resource
             || base == self.singular
             || base == self.kind.to_ascii_lowercase()
-            || self.short_names.iter().any(|s| *s == base)
+            || self.short_names.contains(&base)
     }
 }
 

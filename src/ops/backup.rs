@@ -180,6 +180,9 @@ pub(crate) async fn create_backup(
     let version = conn.server_version().await?;
     let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
     let selection = select_types(&catalog, &spec)?;
+    // The namespace list fixes the revision every other type is listed at; a cluster that will
+    // not even list namespaces fails the backup before anything is written.
+    let namespaces = list_namespaces(conn, tuning).await?;
 
     let log = RunLog::new();
     let mut record = BackupRecord::new(name.clone(), spec.clone(), now);
@@ -194,7 +197,7 @@ pub(crate) async fn create_backup(
     bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
 
     let outcome = tokio::select! {
-        outcome = write_backup(conn, bucket, &spec, &selection, tuning, observer, &log, &mut record) => outcome,
+        outcome = write_backup(conn, bucket, &spec, &selection, namespaces, tuning, observer, &log, &mut record) => outcome,
         () = cancel.cancelled() => Err("interrupted".to_owned()),
     };
     if let Err(reason) = outcome {
@@ -280,15 +283,13 @@ async fn write_backup(
     bucket: &Bucket,
     spec: &BackupSpec,
     selection: &TypeSelection,
+    (namespace_items, revision): (Vec<Box<RawValue>>, String),
     tuning: &Tuning,
     observer: &dyn BackupObserver,
     log: &RunLog,
     record: &mut BackupRecord,
 ) -> Result<(), String> {
     let name = record.name.clone();
-    // The namespace list fixes the revision every other type is listed at.
-    let (namespace_items, revision) =
-        list_namespaces(conn, tuning).await.map_err(|e| format!("{:#}", anyhow::Error::new(e)))?;
     let mut all_namespaces = BTreeSet::new();
     let mut scoped_namespace_items = Vec::new();
     for item in namespace_items {

@@ -58,7 +58,6 @@ pub(crate) enum RestoreEvent {
     ArchiveRead { items: u64, types: usize },
     Tier { resource: String, items: u64 },
     Item { outcome: ItemOutcome },
-    Warning(String),
     Finishing,
 }
 
@@ -336,10 +335,10 @@ impl Run<'_> {
                 for body in batch {
                     let Ok(pvc) = serde_json::from_slice::<Value>(&body) else { continue };
                     let ns = pvc["metadata"]["namespace"].as_str().unwrap_or_default();
-                    if self.spec.namespaces.matches(ns) {
-                        if let Some(volume) = pvc["spec"]["volumeName"].as_str() {
-                            scope.needed_volumes.insert(volume.to_owned());
-                        }
+                    if self.spec.namespaces.matches(ns)
+                        && let Some(volume) = pvc["spec"]["volumeName"].as_str()
+                    {
+                        scope.needed_volumes.insert(volume.to_owned());
                     }
                 }
             }

@@ -24,7 +24,7 @@ pub(crate) async fn list_restores(bucket: &Bucket) -> Result<Vec<RestoreRecord>,
         })
         .collect()
         .await;
-    records.sort_by(|a, b| b.start_timestamp.cmp(&a.start_timestamp));
+    records.sort_by_key(|r| std::cmp::Reverse(r.start_timestamp));
     Ok(records)
 }
 

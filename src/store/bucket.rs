@@ -197,15 +197,6 @@ impl Bucket {
             .map_err(self.object_err("list", prefix))
     }
 
-    /// Deletes every object under `prefix`.
-    pub(crate) async fn delete_prefix(&self, prefix: &Path) -> Result<usize, StoreError> {
-        let keys = self.list_keys(prefix).await?;
-        for key in &keys {
-            self.delete(key).await?;
-        }
-        Ok(keys.len())
-    }
-
     /// Writes, reads back and deletes a probe object: proves the location is reachable, the
     /// credentials work and the bucket exists, before any real work depends on it.
     pub(crate) async fn check(&self) -> Result<(), StoreError> {
