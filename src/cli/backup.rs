@@ -9,7 +9,7 @@ use crate::ops::backup::{BackupRequest, create_backup};
 use crate::ops::backups;
 
 use super::Ctx;
-use super::exit::{Outcome, not_implemented, usage};
+use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
 use super::output::{self, Table, human_bytes, human_duration, human_time};
 use super::progress::BackupReporter;
@@ -19,7 +19,7 @@ pub(crate) enum Command {
     /// Back up the cluster (or part of it) into a storage location.
     #[command(after_help = "Examples:\n  ark backup create pre-upgrade-1-31\n  \
 ark backup create shop --include-namespaces shop,shop-db --ttl 72h\n  \
-ark backup create web-only -n shop -l app=web --snapshot-volumes=false")]
+ark backup create web-only -n shop -l app=web")]
     Create(CreateArgs),
     /// List backups (from the storage location, the source of truth).
     Get(GetArgs),
@@ -39,22 +39,13 @@ pub(crate) struct CreateArgs {
     pub(crate) name: ResourceName,
     #[command(flatten)]
     pub(crate) filters: FilterArgs,
-    /// How long to keep the backup before `ark gc` deletes it (default: the config's defaultTtl,
+    /// How long to keep the backup; its expiration is recorded with it (default: the config's defaultTtl,
     /// else 720h).
     #[arg(long, value_name = "DURATION")]
     pub(crate) ttl: Option<HumanDuration>,
     /// Storage location to write to (default: the configured default).
     #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
     pub(crate) storage_location: Option<String>,
-    /// Volume snapshot location for PV snapshots (default: the configured default).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) volume_snapshot_location: Option<String>,
-    /// Snapshot the persistent volumes in scope.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub(crate) snapshot_volumes: bool,
-    /// YAML file of exec hooks to run in pods before and after the backup.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) hooks: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -138,8 +129,6 @@ pub(crate) fn backup_spec(
     filters: &FilterArgs,
     ttl: Option<HumanDuration>,
     location: &str,
-    snapshot_volumes: bool,
-    volume_snapshot_location: Option<String>,
     config: &crate::config::Config,
 ) -> anyhow::Result<BackupSpec> {
     Ok(BackupSpec {
@@ -155,8 +144,8 @@ pub(crate) fn backup_spec(
         labels: filters.label_filter()?,
         ttl: ttl.unwrap_or_else(|| config.ttl()),
         storage_location: location.to_owned(),
-        snapshot_volumes,
-        volume_snapshot_location,
+        snapshot_volumes: false,
+        volume_snapshot_location: None,
         schedule: None,
     })
 }
@@ -164,17 +153,7 @@ pub(crate) fn backup_spec(
 async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
-    let spec = backup_spec(
-        &args.filters,
-        args.ttl,
-        bucket.name.as_str(),
-        args.snapshot_volumes,
-        args.volume_snapshot_location.clone(),
-        &config,
-    )?;
-    if args.hooks.is_some() {
-        return Err(not_implemented("backup create --hooks"));
-    }
+    let spec = backup_spec(&args.filters, args.ttl, bucket.name.as_str(), &config)?;
     let conn = ctx.connect().await?;
     let reporter = BackupReporter::new(ctx.output, args.name.as_str());
     let cancel = super::interrupt_token();

@@ -9,6 +9,8 @@ mod context;
 mod daemon;
 mod exit;
 mod filters;
+#[cfg(test)]
+mod generated;
 mod output;
 mod progress;
 mod restore;
@@ -42,6 +44,7 @@ pub(crate) struct Cli {
 
 /// Flags every verb understands, named as kubectl names them.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the
     /// in-cluster service account).

@@ -18,7 +18,7 @@ use super::progress::RestoreReporter;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Restore objects (and volumes) from a backup into the cluster.
+    /// Restore objects from a backup into the cluster.
     #[command(after_help = "Examples:\n  ark restore create --from-backup pre-upgrade-1-31\n  \
 ark restore create shop-copy --from-backup shop --namespace-mappings shop:shop-copy\n  \
 ark restore create --from-backup shop --dry-run -o yaml")]
@@ -55,9 +55,6 @@ pub(crate) struct CreateArgs {
     /// Keep Service node ports as they were in the backup.
     #[arg(long)]
     pub(crate) preserve_nodeports: bool,
-    /// Restore persistent volumes from their snapshots.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub(crate) restore_volumes: bool,
     /// Restore order, comma-separated resources, overriding the documented default.
     #[arg(long, value_delimiter = ',', value_name = "RESOURCE")]
     pub(crate) resource_priorities: Vec<String>,
