@@ -400,3 +400,60 @@ fn bad_backups_and_archives_are_refused_before_touching_the_cluster() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--from-backup"));
 }
+
+#[test]
+fn a_rejected_object_fails_alone_unless_fail_fast() {
+    let ark = Ark::new();
+    ark.add_s3_location("moto", true);
+    let ns = unique("ports");
+    assert!(kubectl(&["create", "namespace", &ns]).status.success());
+    assert!(kubectl(&["create", "service", "nodeport", "web", "--tcp=80:80", "-n", &ns]).status.success());
+    assert!(kubectl(&["create", "configmap", "settings", "--from-literal=a=b", "-n", &ns]).status.success());
+    let backup = unique("ports");
+    ark.ok(&["backup", "create", &backup, "-n", &ns]);
+
+    // Keeping the node port while the original service still holds it: the server refuses.
+    let copy = unique("ports-copy");
+    let mapping = format!("{ns}:{copy}");
+    let out = ark.run(&[
+        "restore",
+        "create",
+        "--from-backup",
+        &backup,
+        "--namespace-mappings",
+        &mapping,
+        "--preserve-nodeports",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "partially failed: {}", stderr(&out));
+    let report = restore_json(&out);
+    assert_eq!(report["phase"], "PartiallyFailed");
+    let (outcome, message) = outcomes(&report)[&format!("services {copy}/web")].clone();
+    assert_eq!(outcome, "failed");
+    assert!(message.contains("already allocated"), "{message}");
+    assert!(report["errors"].to_string().contains("services"), "{report}");
+    assert!(kubectl(&["get", "configmap", "settings", "-n", &copy]).status.success(), "the others restored");
+
+    let other = unique("ports-ff");
+    let mapping = format!("{ns}:{other}");
+    let out = ark.run(&[
+        "restore",
+        "create",
+        "--from-backup",
+        &backup,
+        "--namespace-mappings",
+        &mapping,
+        "--preserve-nodeports",
+        "--fail-fast",
+        "--resource-priorities",
+        "services,configmaps",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = restore_json(&out);
+    assert_eq!(report["phase"], "Failed");
+    assert!(report["failureReason"].as_str().unwrap().contains("--fail-fast"), "{report}");
+    assert!(!kubectl(&["get", "configmap", "settings", "-n", &other]).status.success(), "stopped before config maps");
+}

@@ -11,7 +11,7 @@ use crate::ops::backups;
 use super::Ctx;
 use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
-use super::output::{self, Table, human_bytes, human_duration, human_time};
+use super::output::{self, Table, human_bytes, human_duration, human_time, phase_words};
 use super::progress::BackupReporter;
 
 #[derive(Debug, Subcommand)]
@@ -167,7 +167,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         let mut text = format!(
             "Backup {} {}: {} items, {} archive, in {:.1}s, stored in {} ({}).\n",
             r.name,
-            r.phase.to_string().to_lowercase(),
+            phase_words(&r.phase.to_string()),
             r.items_backed_up,
             human_bytes(r.archive_bytes),
             started.elapsed().as_secs_f64(),

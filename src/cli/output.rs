@@ -99,6 +99,18 @@ pub(crate) fn human_duration(duration: chrono::Duration) -> String {
     format!("{sign}{text}")
 }
 
+/// A phase as words in a sentence: `PartiallyFailed` -> `partially failed`.
+pub(crate) fn phase_words(phase: &str) -> String {
+    let mut words = String::new();
+    for (i, c) in phase.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
+}
+
 /// A timestamp as people read it in a table: `2026-11-24 13:50:02 UTC`.
 pub(crate) fn human_time(time: &chrono::DateTime<chrono::Utc>) -> String {
     time.format("%Y-%m-%d %H:%M:%S UTC").to_string()

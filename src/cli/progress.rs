@@ -160,6 +160,7 @@ impl RestoreObserver for RestoreReporter {
                 ));
             }
             RestoreEvent::Finishing => self.reporter.stage(&format!("restore {}: writing results", self.name)),
+            RestoreEvent::Warning(message) => self.reporter.warn(&message),
         }
     }
 }

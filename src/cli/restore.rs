@@ -13,7 +13,7 @@ use crate::ops::restores;
 use super::Ctx;
 use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
-use super::output::{self, Table, human_time};
+use super::output::{self, Table, human_time, phase_words};
 use super::progress::RestoreReporter;
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +62,9 @@ pub(crate) struct CreateArgs {
     /// server (server-side dry run).
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Stop at the first object that fails (by default a failed object never stops the others).
+    #[arg(long)]
+    pub(crate) fail_fast: bool,
     /// Restore from a backup that is Failed or still InProgress: whatever its archive holds.
     #[arg(long)]
     pub(crate) allow_partial: bool,
@@ -137,8 +140,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let now = chrono::Utc::now();
     let name = match &args.name {
         Some(name) => name.clone(),
-        None => ResourceName::parse(&format!("{backup}-{}", now.format("%Y%m%d%H%M%S")))
-            .map_err(|e| usage(format!("default restore name: {e}; name the restore explicitly")))?,
+        None => default_name(&bucket, &backup, now).await?,
     };
     let spec = RestoreSpec {
         backup,
@@ -169,6 +171,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         spec,
         allow_partial: args.allow_partial,
         wait_timeout: args.wait_timeout.0,
+        fail_fast: args.fail_fast,
     };
     let started = std::time::Instant::now();
     let result =
@@ -191,7 +194,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
             "Restore {}{} {} in {:.1}s: {}.\n",
             r.record.name,
             if r.record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
-            r.record.phase.to_string().to_lowercase(),
+            phase_words(&r.record.phase.to_string()),
             started.elapsed().as_secs_f64(),
             counts_text(&r.record.counts)
         ));
@@ -211,6 +214,27 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         RestorePhase::PartiallyFailed => Outcome::PartiallyFailed,
         _ => Outcome::Failed,
     })
+}
+
+/// `BACKUP-YYYYMMDDhhmmss`, with `-2`, `-3`... when restores of that backup started within the
+/// same second (scripts do that).
+async fn default_name(
+    bucket: &crate::store::Bucket,
+    backup: &ResourceName,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ResourceName> {
+    let base = format!("{backup}-{}", now.format("%Y%m%d%H%M%S"));
+    for n in 1..100 {
+        let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let name = ResourceName::parse(&candidate)
+            .map_err(|e| usage(format!("default restore name: {e}; name the restore explicitly")))?;
+        match restores::get_restore(bucket, &name).await {
+            Err(restores::RestoreLookupError::NotFound { .. }) => return Ok(name),
+            Err(e) => return Err(e.into()),
+            Ok(_) => continue,
+        }
+    }
+    Err(usage(format!("restores {base}-2 to -99 exist; name the restore explicitly")))
 }
 
 fn counts_text(counts: &std::collections::BTreeMap<ItemOutcome, u64>) -> String {

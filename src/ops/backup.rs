@@ -134,6 +134,7 @@ struct ListFindings {
     /// group-resources that had at least one object (their CRDs come along).
     nonempty_types: BTreeSet<String>,
     not_at_revision: BTreeMap<String, String>,
+    warnings: Vec<String>,
     errors: Vec<String>,
 }
 
@@ -418,6 +419,7 @@ async fn write_backup(
     record.resource_counts = summary.counts;
     record.items_excluded_by_label = run.items_excluded.load(Ordering::Relaxed);
     record.not_at_revision = findings.not_at_revision;
+    record.warnings.extend(findings.warnings);
     record.errors.extend(findings.errors);
     log.info(&format!("archive: {} items, {} bytes compressed", summary.items, record.archive_bytes));
 
@@ -541,6 +543,15 @@ async fn run_jobs(
                     let warning = format!("{gr} was listed as it is now, not at the backup's revision: {reason}");
                     run.log.warn(&warning);
                     findings.not_at_revision.insert(gr.clone(), reason);
+                }
+            }
+            // A type that went away since discovery (its CRD was deleted): nothing to back up.
+            Err(e) if e.is_not_found() => {
+                let warning = format!("{gr} is no longer served (deleted during the backup); skipped");
+                if !findings.warnings.contains(&warning) {
+                    run.log.warn(&warning);
+                    run.observer.on_event(BackupEvent::Warning(warning.clone()));
+                    findings.warnings.push(warning);
                 }
             }
             Err(e) => {

@@ -58,6 +58,7 @@ pub(crate) enum RestoreEvent {
     ArchiveRead { items: u64, types: usize },
     Tier { resource: String, items: u64 },
     Item { outcome: ItemOutcome },
+    Warning(String),
     Finishing,
 }
 
@@ -72,6 +73,8 @@ pub(crate) struct RestoreRequest {
     pub(crate) allow_partial: bool,
     /// How long to wait for a Terminating namespace to go, or a CRD to become Established.
     pub(crate) wait_timeout: Duration,
+    /// Stop at the first object that fails instead of going on with the others.
+    pub(crate) fail_fast: bool,
 }
 
 /// Restores a backup. Problems with the request or the archive come back as `Err` before the
@@ -85,11 +88,11 @@ pub(crate) async fn create_restore(
     cancel: CancellationToken,
     now: DateTime<Utc>,
 ) -> Result<(RestoreRecord, RestoreResults), RestoreError> {
-    let RestoreRequest { name, spec, allow_partial, wait_timeout } = request;
+    let RestoreRequest { name, spec, allow_partial, wait_timeout, fail_fast } = request;
     let record_key = BucketLayout::restore_record(&name);
-    if !spec.dry_run {
-        bucket.ensure_writable(&record_key)?;
-    }
+    // A dry run leaves no trace; a read-only location (another cluster's backups) is never
+    // written, so such a restore keeps its record, log and results to itself.
+    let persist = !spec.dry_run && !bucket.read_only;
     match bucket.get(&record_key).await {
         Ok(_) => return Err(RestoreError::Exists { name: name.to_string(), location: bucket.name.to_string() }),
         Err(e) if e.is_not_found() => {}
@@ -114,12 +117,16 @@ pub(crate) async fn create_restore(
     let mut record = RestoreRecord::new(name.clone(), spec.clone(), now);
     record.server = conn.server.clone();
     log.info(&format!("restoring {total} objects of backup {} into {}", spec.backup, conn.server));
-    if !spec.dry_run {
+    if persist {
         bucket.put_json(&record_key, &record).await?;
+    } else if !spec.dry_run {
+        let warning = format!("storage location {} is read-only: this restore's record is not stored", bucket.name);
+        log.warn(&warning);
+        observer.on_event(RestoreEvent::Warning(warning));
     }
 
     let mut results = RestoreResults::default();
-    let run = Run { conn, spec: &spec, tuning, observer, log: &log, restore: name.as_str(), wait_timeout };
+    let run = Run { conn, spec: &spec, tuning, observer, log: &log, restore: name.as_str(), wait_timeout, fail_fast };
     let outcome = tokio::select! {
         outcome = run.restore_all(&spool, catalog, &mut results) => outcome,
         () = cancel.cancelled() => Err("interrupted".to_owned()),
@@ -133,10 +140,12 @@ pub(crate) async fn create_restore(
                 qualified(item.namespace.as_deref(), &item.name),
                 item.message.as_deref().unwrap_or("failed")
             );
-            results.errors.entry(item.namespace.clone().unwrap_or_default()).or_default().push(message.clone());
-            record.errors.push(message);
+            results.errors.entry(item.namespace.clone().unwrap_or_default()).or_default().push(message);
         }
     }
+    // Item failures and the problems around them (a namespace that stayed Terminating, a CRD
+    // that never became Established).
+    record.errors = results.errors.values().flatten().cloned().collect();
     record.warnings = results.warnings.values().flatten().cloned().collect();
     record.phase = match outcome {
         Err(reason) => {
@@ -150,7 +159,7 @@ pub(crate) async fn create_restore(
     record.completion_timestamp = Some(Utc::now());
     log.info(&format!("restore {name} {}", record.phase));
     observer.on_event(RestoreEvent::Finishing);
-    if !spec.dry_run {
+    if persist {
         bucket.put_gz(&BucketLayout::restore_log(&name), log.text().as_bytes()).await?;
         bucket.put_gz_json(&BucketLayout::restore_results(&name), &results).await?;
         bucket.put_json(&record_key, &record).await?;
@@ -192,6 +201,7 @@ struct Run<'a> {
     log: &'a RunLog,
     restore: &'a str,
     wait_timeout: Duration,
+    fail_fast: bool,
 }
 
 /// One object on its way in, after cleaning.
@@ -254,6 +264,14 @@ impl Run<'_> {
                     .buffer_unordered(self.tuning.restore_concurrency)
                     .collect()
                     .await;
+                let first_failure = outcomes.iter().find(|r| r.outcome == ItemOutcome::Failed).map(|r| {
+                    format!(
+                        "{} {}: {}",
+                        r.resource,
+                        qualified(r.namespace.as_deref(), &r.name),
+                        r.message.as_deref().unwrap_or("failed")
+                    )
+                });
                 for result in outcomes {
                     if gr == CRDS && matches!(result.outcome, ItemOutcome::Created) {
                         created_crds.push(result.name.clone());
@@ -262,6 +280,9 @@ impl Run<'_> {
                         namespaces_ready.insert(result.name.clone());
                     }
                     self.record(results, result);
+                }
+                if let (true, Some(failure)) = (self.fail_fast, first_failure) {
+                    return Err(format!("stopped at the first failed object (--fail-fast): {failure}"));
                 }
             }
             if gr == CRDS {
