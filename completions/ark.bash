@@ -1776,7 +1776,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__restore__subcmd__create)
-            opts="-n -l -o -v -y -h -V --from-backup --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --namespace-mappings --existing-resource-policy --restore-status --preserve-nodeports --resource-priorities --dry-run --allow-partial --wait-timeout --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --from-backup --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --namespace-mappings --existing-resource-policy --restore-status --preserve-nodeports --resource-priorities --dry-run --fail-fast --allow-partial --wait-timeout --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

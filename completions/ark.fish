@@ -188,6 +188,7 @@ yaml\t''"
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l config -d 'ark\'s configuration file (default: $XDG_CONFIG_HOME/ark/config.yaml)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l preserve-nodeports -d 'Keep Service node ports as they were in the backup'
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l dry-run -d 'Do everything but create: show what would be created, skipped or updated, checked by the server (server-side dry run)'
+complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l fail-fast -d 'Stop at the first object that fails (by default a failed object never stops the others)'
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l allow-partial -d 'Restore from a backup that is Failed or still InProgress: whatever its archive holds'
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr: -v for info, -vv for debug, -vvv for trace'
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -s y -l yes -d 'Never prompt: assume yes to confirmations (prompts only ever appear on a terminal)'

@@ -27,4 +27,4 @@ trap 'scripts/test-env.sh down "$ARK_TEST_ENV_DIR-second" || true; scripts/test-
 scripts/test-env.sh up "$ARK_TEST_ENV_DIR"
 
 step "cargo test"
-cargo test --all-targets --locked -- --test-threads "${ARK_TEST_THREADS:-4}"
+cargo test --all-targets --locked --no-fail-fast -- --test-threads "${ARK_TEST_THREADS:-4}"

@@ -445,3 +445,57 @@ fn backup_to_a_file_location_works_without_any_config() {
     let yaml = ark.ok(&["backup", "get", "-o", "yaml"]);
     assert!(yaml.contains(&format!("name: {name}")));
 }
+
+#[test]
+fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
+    let ark = Ark::new();
+    let corpus = format!("{}/../shared/corpus", env!("CARGO_MANIFEST_DIR"));
+    // The operator bundle names its namespace (default) and brings ten CRDs, one of them about
+    // 1 MB; the local PVs are cluster-scoped.
+    for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
+        let path = format!("{corpus}/{manifest}");
+        let _ = kubectl(&["apply", "--server-side", "-f", &path]);
+        let _ = kubectl(&["create", "-f", &path]);
+    }
+    let name = unique("cluster");
+    let out = ark.run(&["backup", "create", &name, "-o", "json"]);
+    assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", stderr(&out));
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let revision: u64 = record["revision"].as_str().unwrap().parse().unwrap();
+    let file = ark.home().join("cluster.tar.gz");
+    ark.ok(&["backup", "download", &name, "--file", file.to_str().unwrap()]);
+    let archived = read_archive(&file);
+
+    let mut checked = 0;
+    for t in [
+        "customresourcedefinitions.apiextensions.k8s.io",
+        "clusterroles.rbac.authorization.k8s.io",
+        "clusterrolebindings.rbac.authorization.k8s.io",
+        "persistentvolumes",
+        "namespaces",
+        "priorityclasses.scheduling.k8s.io",
+    ] {
+        let list: Value = serde_json::from_slice(&kubectl(&["get", t, "-o", "json", "--show-managed-fields"]).stdout).unwrap();
+        for item in list["items"].as_array().unwrap() {
+            if rv(item) > revision {
+                continue;
+            }
+            let path = archive_path(t, item);
+            assert_eq!(archived.get(&path), Some(item), "{path}");
+            checked += 1;
+        }
+    }
+    for must in [
+        "resources/customresourcedefinitions.apiextensions.k8s.io/cluster/prometheuses.monitoring.coreos.com.json",
+        "resources/persistentvolumes/cluster/local-pv-1.json",
+        "resources/clusterroles.rbac.authorization.k8s.io/cluster/prometheus-operator.json",
+        "resources/deployments.apps/namespaces/default/prometheus-operator.json",
+    ] {
+        assert!(archived.contains_key(must), "{must}");
+    }
+    assert!(checked > 50, "{checked}");
+    assert!(!archived.keys().any(|k| k.starts_with("resources/events") || k.starts_with("resources/nodes/")), "default exclusions");
+    for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
+        let _ = kubectl(&["delete", "-f", &format!("{corpus}/{manifest}"), "--wait=false"]);
+    }
+}
