@@ -475,7 +475,8 @@ fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
         "namespaces",
         "priorityclasses.scheduling.k8s.io",
     ] {
-        let list: Value = serde_json::from_slice(&kubectl(&["get", t, "-o", "json", "--show-managed-fields"]).stdout).unwrap();
+        let list: Value =
+            serde_json::from_slice(&kubectl(&["get", t, "-o", "json", "--show-managed-fields"]).stdout).unwrap();
         for item in list["items"].as_array().unwrap() {
             if rv(item) > revision {
                 continue;
@@ -494,7 +495,10 @@ fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
         assert!(archived.contains_key(must), "{must}");
     }
     assert!(checked > 50, "{checked}");
-    assert!(!archived.keys().any(|k| k.starts_with("resources/events") || k.starts_with("resources/nodes/")), "default exclusions");
+    assert!(
+        !archived.keys().any(|k| k.starts_with("resources/events") || k.starts_with("resources/nodes/")),
+        "default exclusions"
+    );
     for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
         let _ = kubectl(&["delete", "-f", &format!("{corpus}/{manifest}"), "--wait=false"]);
     }
