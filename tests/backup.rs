@@ -134,6 +134,9 @@ fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
         for t in types.lines().filter(|t| !["events", "events.events.k8s.io", "leases.coordination.k8s.io"].contains(t))
         {
             let out = kubectl(&["get", t, "-n", ns, "-o", "json", "--show-managed-fields"]);
+            if !out.status.success() {
+                continue; // a type another test removed meanwhile
+            }
             let list: Value = serde_json::from_slice(&out.stdout).unwrap();
             for item in list["items"].as_array().unwrap() {
                 let path = archive_path(t, item);

@@ -70,6 +70,8 @@ pub(crate) async fn discover(client: &kube::Client) -> Result<ResourceCatalog, A
         let gv = if group.is_empty() { version.clone() } else { format!("{group}/{version}") };
         match result.and_then(|body| decode::<ApiResourceList>(&gv, &body)) {
             Ok(list) => catalog.types.extend(types_from_legacy(&group, &version, list)),
+            // Gone between the group list and now (its CRD was deleted): nothing to discover.
+            Err(e) if e.is_not_found() => {}
             Err(e) => {
                 catalog.failed_groups.insert(gv, e.message);
             }
