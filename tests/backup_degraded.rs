@@ -21,6 +21,18 @@ fn broken_api_group_makes_the_backup_partially_failed_and_named() {
     let file = ark.home().join("apiservice.json");
     std::fs::write(&file, apiservice).unwrap();
     assert!(kubectl(&["create", "-f", file.to_str().unwrap()]).status.success());
+    // Wait until the aggregator has noticed that the service is missing.
+    let path = format!("/apis/{group}/v1beta1");
+    let mut unavailable = false;
+    for _ in 0..100 {
+        let out = kubectl(&["get", "--raw", &path]);
+        if stderr(&out).contains("ServiceUnavailable") || stderr(&out).contains("503") {
+            unavailable = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(unavailable, "the API group never became unavailable");
 
     let name = unique("degraded");
     let out = ark.run(&["backup", "create", &name, "-n", &ns, "-o", "json"]);

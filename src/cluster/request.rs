@@ -37,7 +37,10 @@ impl ApiError {
     }
 }
 
-const MAX_ATTEMPTS: u32 = 8;
+/// Attempts for 429 (the server asked us to come back) and for transient failures (a 5xx or a
+/// dropped connection, which may as well be a backend that is gone for good).
+const MAX_ATTEMPTS_THROTTLED: u32 = 8;
+const MAX_ATTEMPTS_TRANSIENT: u32 = 3;
 
 /// Sends a request and returns the body of a 2xx answer.
 pub(crate) async fn send(
@@ -73,7 +76,7 @@ pub(crate) async fn send(
         };
         let response = match client.send(request).await {
             Ok(response) => response,
-            Err(e) if idempotent && attempt < MAX_ATTEMPTS => {
+            Err(e) if idempotent && attempt < MAX_ATTEMPTS_TRANSIENT => {
                 tracing::debug!("{method} {path}: {e}; retrying");
                 tokio::time::sleep(backoff(attempt)).await;
                 continue;
@@ -89,7 +92,7 @@ pub(crate) async fn send(
             .map(Duration::from_secs);
         let body = match response.into_body().collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(e) if idempotent && attempt < MAX_ATTEMPTS => {
+            Err(e) if idempotent && attempt < MAX_ATTEMPTS_TRANSIENT => {
                 tracing::debug!("{method} {path}: reading body: {e}; retrying");
                 tokio::time::sleep(backoff(attempt)).await;
                 continue;
@@ -99,9 +102,9 @@ pub(crate) async fn send(
         if status.is_success() {
             return Ok(body);
         }
-        let retryable =
-            status == StatusCode::TOO_MANY_REQUESTS || (idempotent && matches!(status.as_u16(), 500 | 502 | 503 | 504));
-        if retryable && attempt < MAX_ATTEMPTS {
+        let retryable = (status == StatusCode::TOO_MANY_REQUESTS && attempt < MAX_ATTEMPTS_THROTTLED)
+            || (idempotent && matches!(status.as_u16(), 500 | 502 | 503 | 504) && attempt < MAX_ATTEMPTS_TRANSIENT);
+        if retryable {
             let wait = retry_after.unwrap_or_else(|| backoff(attempt));
             tracing::debug!("{method} {path}: {status}; retrying in {wait:?}");
             tokio::time::sleep(wait).await;
