@@ -38,6 +38,13 @@ pub(crate) struct CreateArgs {
     /// Name of the backup (a DNS-1123 label).
     pub(crate) name: ResourceName,
     #[command(flatten)]
+    pub(crate) options: BackupOptions,
+}
+
+/// What a backup takes and where it goes: the flags `backup create` and `schedule create` share.
+#[derive(Debug, Args)]
+pub(crate) struct BackupOptions {
+    #[command(flatten)]
     pub(crate) filters: FilterArgs,
     /// How long to keep the backup; its expiration is recorded with it (default: the config's defaultTtl,
     /// else 720h).
@@ -124,13 +131,14 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The spec a `backup create` (or a schedule) asks for, with the config's defaults applied.
+/// The spec a `backup create` (or a schedule) asks for, with the config's defaults applied;
+/// `location` is the storage location the options resolved to.
 pub(crate) fn backup_spec(
-    filters: &FilterArgs,
-    ttl: Option<HumanDuration>,
+    options: &BackupOptions,
     location: &str,
     config: &crate::config::Config,
 ) -> anyhow::Result<BackupSpec> {
+    let filters = &options.filters;
     Ok(BackupSpec {
         namespaces: IncludeExclude {
             include: filters.include_namespaces.clone(),
@@ -142,7 +150,7 @@ pub(crate) fn backup_spec(
         },
         include_cluster_resources: filters.include_cluster_resources,
         labels: filters.label_filter()?,
-        ttl: ttl.unwrap_or_else(|| config.ttl()),
+        ttl: options.ttl.unwrap_or_else(|| config.ttl()),
         storage_location: location.to_owned(),
         snapshot_volumes: false,
         volume_snapshot_location: None,
@@ -152,8 +160,8 @@ pub(crate) fn backup_spec(
 
 async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
-    let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
-    let spec = backup_spec(&args.filters, args.ttl, bucket.name.as_str(), &config)?;
+    let bucket = ctx.bucket(&config, args.options.storage_location.as_deref()).await?;
+    let spec = backup_spec(&args.options, bucket.name.as_str(), &config)?;
     let conn = ctx.connect().await?;
     let reporter = BackupReporter::new(ctx.output, args.name.as_str());
     let cancel = super::interrupt_token();
