@@ -5,8 +5,8 @@ use clap::{Args, Subcommand};
 use crate::model::ResourceName;
 
 use super::Ctx;
-use super::exit::{Outcome, not_implemented};
 use super::backup::BackupOptions;
+use super::exit::{Outcome, not_implemented};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
