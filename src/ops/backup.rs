@@ -68,6 +68,8 @@ pub(crate) enum BackupError {
     UnknownSnapshotLocation(String),
     #[error(transparent)]
     Snapshots(#[from] crate::snapshot::SnapshotError),
+    #[error("interrupted before anything was written")]
+    Interrupted,
 }
 
 impl BackupError {
@@ -206,13 +208,20 @@ pub(crate) async fn create_backup(
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(e.into()),
     }
-    let version = conn.server_version().await?;
-    let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
-    let selection = select_types(&catalog, &spec)?;
-    let snapshots = open_snapshots(&spec, &snapshot_locations).await?;
-    // The namespace list fixes the revision every other type is listed at; a cluster that will
-    // not even list namespaces fails the backup before anything is written.
-    let namespaces = list_namespaces(conn, tuning).await?;
+    // Nothing is written yet: an interruption just stops.
+    let (version, catalog, selection, snapshots, namespaces) = tokio::select! {
+        prepared = async {
+            let version = conn.server_version().await?;
+            let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
+            let selection = select_types(&catalog, &spec)?;
+            let snapshots = open_snapshots(&spec, &snapshot_locations).await?;
+            // The namespace list fixes the revision every other type is listed at; a cluster
+            // that will not even list namespaces fails the backup before anything is written.
+            let namespaces = list_namespaces(conn, tuning).await?;
+            Ok::<_, BackupError>((version, catalog, selection, snapshots, namespaces))
+        } => prepared?,
+        () = cancel.cancelled() => return Err(BackupError::Interrupted),
+    };
 
     let log = RunLog::new();
     let mut record = BackupRecord::new(name.clone(), spec.clone(), now);
