@@ -278,3 +278,27 @@ fn a_wrong_snapshot_location_fails_before_anything_is_written() {
     assert!(bucket_keys(&bucket, "ark/backups/").is_empty(), "nothing written");
     delete_namespaces(&[&ns]);
 }
+
+#[test]
+fn a_volume_that_cannot_be_snapshotted_makes_the_backup_partially_failed_and_is_named() {
+    let ark = Ark::new();
+    setup(&ark);
+    let ns = unique("vols-missing");
+    let gone = unique("pv-gone");
+    assert!(kubectl(&["create", "namespace", &ns]).status.success());
+    create(&ark, &pv(&gone, &ns, "data", json!({"awsElasticBlockStore": {"volumeID": "vol-0123456789abcdef0"}})));
+    create(&ark, &pvc(&ns, "data", &gone));
+    wait_bound(&ns, &["data"]);
+    let backup = unique("missing-volume");
+    let out = ark.run(&["backup", "create", &backup, "-n", &ns, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["phase"], "PartiallyFailed");
+    assert_eq!(record["volumeSnapshotsAttempted"], 1);
+    assert_eq!(record["volumeSnapshotsCompleted"], 0);
+    let errors = record["errors"].to_string();
+    assert!(errors.contains(&gone) && errors.contains("vol-0123456789abcdef0"), "{errors}");
+    assert_eq!(record["resourceCounts"]["persistentvolumes"], 1, "the objects are backed up all the same");
+    delete_namespaces(&[&ns]);
+    delete_pvs(&[&gone]);
+}
