@@ -672,8 +672,17 @@ impl Run<'_> {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
+                // The server's conditions say why (a name already in use, say).
+                let why: Vec<String> = live["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["status"] != "True")
+                    .map(|c| format!("{}: {}", c["type"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")))
+                    .collect();
+                let why = if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) };
                 return Err(format!(
-                    "CRD {crd} did not become Established within {}s; its custom resources will fail",
+                    "CRD {crd} did not become Established within {}s{why}; its custom resources will fail",
                     self.wait_timeout.as_secs()
                 ));
             }
