@@ -2,11 +2,11 @@
 
 use clap::{Args, Subcommand};
 
-use crate::model::{HumanDuration, ResourceName};
+use crate::model::ResourceName;
 
 use super::Ctx;
+use super::backup::BackupOptions;
 use super::exit::{Outcome, not_implemented};
-use super::filters::FilterArgs;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -40,13 +40,7 @@ pub(crate) struct CreateArgs {
     #[arg(long)]
     pub(crate) skip_first: bool,
     #[command(flatten)]
-    pub(crate) filters: FilterArgs,
-    /// How long to keep each backup (default: the config's defaultTtl, else 720h).
-    #[arg(long, value_name = "DURATION")]
-    pub(crate) ttl: Option<HumanDuration>,
-    /// Storage location the backups go to (default: the configured default).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) storage_location: Option<String>,
+    pub(crate) options: BackupOptions,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod filters;
 mod names;
 mod resource;
 mod restore;
+mod snapshot;
 
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use duration::{DurationError, HumanDuration};
@@ -16,3 +17,4 @@ pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{
     ExistingPolicy, ItemOutcome, ItemResult, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec,
 };
+pub(crate) use snapshot::{SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot};

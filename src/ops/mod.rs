@@ -8,3 +8,4 @@ mod restore_rules;
 pub(crate) mod restores;
 mod run_log;
 mod spool;
+pub(crate) mod volumes;
