@@ -167,7 +167,7 @@ complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_sub
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "logs" -d 'Print a restore\'s log'
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "delete" -d 'Delete restore records (the restored objects stay in the cluster)'
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l from-backup -d 'The backup to restore from' -r
+complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l from-backup -d 'The backup to restore from (on a terminal, without it, ark offers the backups to pick from)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -s n -l include-namespaces -l namespace -d 'Namespaces to include, comma-separated; globs such as `team-*` work (default: all)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l exclude-namespaces -d 'Namespaces to exclude, comma-separated; globs work' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l include-resources -d 'Resources to include, comma-separated: `deployments.apps`, `deploy`, `Deployment`, `configmaps` (default: all)' -r
