@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod kubelet;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,8 +34,11 @@ fn repo_root() -> PathBuf {
 
 fn start_env(dir: PathBuf) -> TestEnv {
     let lock = dir.with_extension("lock");
-    // flock serialises test binaries that start at once; `up` is a no-op when it runs.
+    // flock serialises test binaries that start at once; `up` is a no-op when it runs. `-o`:
+    // the servers `up` starts must not inherit the lock, or they would hold it for good and
+    // every later test binary would wait on it forever.
     let status = Command::new("flock")
+        .arg("-o")
         .arg(&lock)
         .arg(repo_root().join("scripts/test-env.sh"))
         .arg("up")
