@@ -82,11 +82,13 @@ pub(crate) struct Tuning {
     pub(crate) page_size: u32,
     /// Objects created at once within one restore tier.
     pub(crate) restore_concurrency: usize,
+    /// Pods whose backup hooks run at once (each pod runs its own hooks in order).
+    pub(crate) hook_concurrency: usize,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { list_concurrency: 4, page_size: 500, restore_concurrency: 16 }
+        Self { list_concurrency: 4, page_size: 500, restore_concurrency: 16, hook_concurrency: 8 }
     }
 }
 
@@ -191,7 +193,11 @@ impl Config {
             ));
         }
         let tuning = &self.tuning;
-        if tuning.list_concurrency == 0 || tuning.restore_concurrency == 0 || tuning.page_size == 0 {
+        if tuning.list_concurrency == 0
+            || tuning.restore_concurrency == 0
+            || tuning.hook_concurrency == 0
+            || tuning.page_size == 0
+        {
             return Err(invalid("tuning".into(), "concurrency and page size must be at least 1".into()));
         }
         Ok(())
