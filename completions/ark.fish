@@ -71,6 +71,7 @@ complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcomma
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l or-selector -d 'Objects matching any of these label selectors; repeat the flag for each one' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep the backup; its expiration is recorded with it (default: the config\'s defaultTtl, else 720h)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location to write to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -271,8 +272,9 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcom
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s l -l selector -d 'Only objects matching this label selector (`app=web,tier!=cache`)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l or-selector -d 'Objects matching any of these label selectors; repeat the flag for each one' -r
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep each backup (default: the config\'s defaultTtl, else 720h)' -r
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location the backups go to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep the backup; its expiration is recorded with it (default: the config\'s defaultTtl, else 720h)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location to write to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
