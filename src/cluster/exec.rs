@@ -32,9 +32,8 @@ pub(crate) struct ExecOutput {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ExecError {
-    /// kube's message already carries its causes, so this one is printed whole.
-    #[error("start the command: {0}")]
-    Start(kube::Error),
+    #[error("start the command: {message}")]
+    Start { message: String },
     #[error("timed out after {0:?}")]
     TimedOut(Duration),
     /// The kubelet could not run the command (no such executable, container gone...).
@@ -56,7 +55,7 @@ async fn run(client: &kube::Client, request: &ExecRequest<'_>) -> Result<ExecOut
     let pods: Api<Pod> = Api::namespaced(client.clone(), request.namespace);
     let params = AttachParams::default().container(request.container).stdin(false).stdout(true).stderr(true);
     // Dropping the process (on timeout) aborts its connection, which cancels the command.
-    let mut process = pods.exec(request.pod, request.command.to_vec(), &params).await.map_err(ExecError::Start)?;
+    let mut process = pods.exec(request.pod, request.command.to_vec(), &params).await.map_err(start_error)?;
     let status = process.take_status();
     // Both streams are read at once: a full one would stall the connection.
     let (stdout, stderr) =
@@ -71,6 +70,16 @@ async fn run(client: &kube::Client, request: &ExecRequest<'_>) -> Result<ExecOut
     };
     let exit_code = exit_code(&status)?;
     Ok(ExecOutput { exit_code, stdout, stderr })
+}
+
+/// The apiserver's own words when it refused the exec (kube's text for those carries a debug
+/// dump of the whole Status), kube's otherwise.
+fn start_error(error: kube::Error) -> ExecError {
+    let message = match &error {
+        kube::Error::Api(status) if !status.message.is_empty() => format!("{} (HTTP {})", status.message, status.code),
+        _ => error.to_string(),
+    };
+    ExecError::Start { message }
 }
 
 /// The exit status a Status message reports: 0 for Success, the `ExitCode` cause for
