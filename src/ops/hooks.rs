@@ -251,6 +251,8 @@ impl<'a> HookRun<'a> {
     /// Puts what the hooks did into `record` (failed `Continue` hooks and skipped pods as
     /// warnings) and returns the backup's `outcome` with failed `Fail` hooks added to it.
     pub(crate) fn finish(self, record: &mut BackupRecord, outcome: Result<(), String>) -> Result<(), String> {
+        record.warnings.extend(self.warnings);
+        record.errors.extend(self.errors);
         let mut failures = Vec::new();
         for result in self.results.iter().filter(|r| !r.succeeded()) {
             let message = format!("{}: {}", result.hook_name(), result.outcome());
@@ -259,8 +261,6 @@ impl<'a> HookRun<'a> {
                 HookErrorMode::Continue => record.warnings.push(format!("{message} (onError: Continue)")),
             }
         }
-        record.warnings.extend(self.warnings);
-        record.errors.extend(self.errors);
         record.hooks = self.results;
         let failure = match failures.as_slice() {
             [] => return outcome,
