@@ -74,6 +74,7 @@ complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcomma
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -282,6 +283,7 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcom
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''

@@ -148,9 +148,11 @@ pub(crate) fn interrupt_token() -> tokio_util::sync::CancellationToken {
 }
 
 fn init_logging(verbose: u8) {
+    // kube logs every 5xx answer as an error of its own; ark reports each failure itself, with
+    // what it was doing, so kube's lines only show from -vv.
     let default = match verbose {
-        0 => "warn",
-        1 => "warn,ark=info",
+        0 => "warn,kube_client=off",
+        1 => "warn,ark=info,kube_client=off",
         2 => "info,ark=debug",
         _ => "debug,ark=trace",
     };

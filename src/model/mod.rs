@@ -4,6 +4,7 @@
 mod backup;
 mod duration;
 mod filters;
+mod hooks;
 mod names;
 mod resource;
 mod restore;
@@ -12,6 +13,10 @@ mod snapshot;
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use duration::{DurationError, HumanDuration};
 pub(crate) use filters::{EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, is_excluded_by_label};
+pub(crate) use hooks::{
+    DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, PodHookSpec, annotation_hook,
+    parse_hooks_file,
+};
 pub(crate) use names::{NameError, ResourceName};
 pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{

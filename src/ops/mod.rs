@@ -3,6 +3,7 @@
 
 pub(crate) mod backup;
 pub(crate) mod backups;
+mod hooks;
 pub(crate) mod restore;
 mod restore_rules;
 pub(crate) mod restores;
