@@ -273,8 +273,8 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     }
     let now = chrono::Utc::now();
     output::render(ctx.output, &rows, |rows| {
-        let mut table =
-            Table::new(&["NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "EXPIRES", "LOCATION", "SELECTOR"]);
+        // Fits 80 columns for the usual names; the location is the one asked for, so not a column.
+        let mut table = Table::new(&["NAME", "STATUS", "ERRORS", "WARNINGS", "AGE", "EXPIRES", "SELECTOR"]);
         for row in rows {
             match row {
                 GetRow::Record(r) => table.row(vec![
@@ -282,9 +282,8 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
                     r.phase.to_string(),
                     r.errors.len().to_string(),
                     r.warnings.len().to_string(),
-                    r.start_timestamp.format("%Y-%m-%d %H:%M").to_string(),
+                    human_duration(now - r.start_timestamp),
                     human_duration(r.expiration - now),
-                    r.spec.storage_location.clone(),
                     labels_text(&r.spec.labels),
                 ]),
                 GetRow::Unreadable { name, error } => table.row(vec![name.clone(), format!("Unreadable: {error}")]),

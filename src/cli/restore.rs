@@ -13,7 +13,7 @@ use crate::ops::restores;
 use super::Ctx;
 use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
-use super::output::{self, Table, human_time, phase_words};
+use super::output::{self, Table, human_duration, human_time, phase_words};
 use super::progress::RestoreReporter;
 
 #[derive(Debug, Subcommand)]
@@ -335,7 +335,8 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         if records.is_empty() {
             return format!("No restores in storage location {}.\n", bucket.name);
         }
-        let mut table = Table::new(&["NAME", "BACKUP", "STATUS", "ERRORS", "WARNINGS", "CREATED"]);
+        let now = chrono::Utc::now();
+        let mut table = Table::new(&["NAME", "BACKUP", "STATUS", "ERRORS", "WARNINGS", "AGE"]);
         for r in records {
             table.row(vec![
                 r.name.to_string(),
@@ -343,7 +344,7 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
                 r.phase.to_string(),
                 r.errors.len().to_string(),
                 r.warnings.len().to_string(),
-                r.start_timestamp.format("%Y-%m-%d %H:%M").to_string(),
+                human_duration(now - r.start_timestamp),
             ]);
         }
         table.render()
