@@ -5,7 +5,9 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use support::{Ark, apply_corpus, delete_namespaces, kubectl, namespace_objects, stderr, stdout, unique};
+use support::{
+    Ark, apply_corpus, delete_namespaces, kubectl, kubectl_create, namespace_objects, stderr, stdout, unique,
+};
 
 /// An object as the restore promises to bring it back: what the user wrote (spec, data,
 /// labels, annotations), without what the server assigns anew (uid, versions, cluster IPs,
@@ -469,26 +471,19 @@ fn crd(plural: &str, singular: &str, kind: &str, group: &str) -> Value {
     })
 }
 
-fn create_json(ark: &Ark, object: &Value) {
-    let file = ark.home().join(format!("{}.json", unique("object")));
-    std::fs::write(&file, object.to_string()).unwrap();
-    let out = kubectl(&["create", "-f", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 #[test]
 fn a_crd_that_never_becomes_established_is_named_and_its_objects_fail() {
     let ark = Ark::new();
     ark.add_s3_location("moto", true);
     let group = format!("{}.example.com", unique("names"));
     let ns = unique("crd-names");
-    create_json(&ark, &crd("bars", "bar", "Bar", &group));
+    kubectl_create(ark.home(), &crd("bars", "bar", "Bar", &group));
     let bars = format!("bars.{group}");
     let established = ["wait", "--for", "condition=established", "--timeout=60s"];
     assert!(kubectl(&[&established[..], &[&format!("crd/{bars}")]].concat()).status.success());
     assert!(kubectl(&["create", "namespace", &ns]).status.success());
-    create_json(
-        &ark,
+    kubectl_create(
+        ark.home(),
         &serde_json::json!({"apiVersion": format!("{group}/v1"), "kind": "Bar", "metadata": {"name": "b", "namespace": ns}}),
     );
     let backup = unique("crd-names");
@@ -497,7 +492,7 @@ fn a_crd_that_never_becomes_established_is_named_and_its_objects_fail() {
     // The CRD comes back into a cluster where its singular name is now taken: never Established.
     delete_namespaces(&[&ns]);
     assert!(kubectl(&["delete", "crd", &bars]).status.success());
-    create_json(&ark, &crd("widgets", "bar", "Widget", &group));
+    kubectl_create(ark.home(), &crd("widgets", "bar", "Widget", &group));
     let widgets = format!("widgets.{group}");
     assert!(kubectl(&[&established[..], &[&format!("crd/{widgets}")]].concat()).status.success());
     let out = ark.run(&["restore", "create", "--from-backup", &backup, "--wait-timeout", "3s", "-o", "json"]);

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Ark, bucket_keys, delete_namespaces, ec2, kubectl, stderr, unique, xml_values};
+use support::{Ark, bucket_keys, delete_namespaces, ec2, kubectl, kubectl_create, stderr, unique, xml_values};
 
 const CLASS: &str = "ark-test-manual";
 
@@ -31,13 +31,6 @@ fn snapshots_of(backup: &str) -> (Vec<String>, String) {
         ("Filter.1.Value.1", backup),
     ]);
     (xml_values(&xml, "snapshotId"), xml)
-}
-
-fn create(ark: &Ark, object: &Value) {
-    let file = ark.home().join(format!("{}.json", unique("object")));
-    std::fs::write(&file, object.to_string()).unwrap();
-    let out = kubectl(&["create", "-f", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 fn get(args: &[&str]) -> Value {
@@ -143,9 +136,9 @@ fn snapshots_are_taken_restored_into_new_volumes_and_deleted_with_the_backup() {
         json!({"awsElasticBlockStore": {"volumeID": format!("aws://us-east-1a/{vol_a}"), "fsType": "ext4"}}),
     );
     in_tree["metadata"]["labels"] = json!({"topology.kubernetes.io/zone": "us-east-1a"});
-    create(&ark, &in_tree);
-    create(
-        &ark,
+    kubectl_create(ark.home(), &in_tree);
+    kubectl_create(
+        ark.home(),
         &pv(
             &pv_b,
             &ns,
@@ -156,9 +149,9 @@ fn snapshots_are_taken_restored_into_new_volumes_and_deleted_with_the_backup() {
             {"key": "topology.ebs.csi.aws.com/zone", "operator": "In", "values": ["us-east-1b"]}]}]}}}),
         ),
     );
-    create(&ark, &pv(&pv_c, &ns, "data-c", json!({"hostPath": {"path": "/tmp/ark-test"}})));
+    kubectl_create(ark.home(), &pv(&pv_c, &ns, "data-c", json!({"hostPath": {"path": "/tmp/ark-test"}})));
     for (claim, volume) in [("data-a", &pv_a), ("data-b", &pv_b), ("data-c", &pv_c)] {
-        create(&ark, &pvc(&ns, claim, volume));
+        kubectl_create(ark.home(), &pvc(&ns, claim, volume));
     }
     wait_bound(&ns, &["data-a", "data-b", "data-c"]);
 
@@ -286,8 +279,11 @@ fn a_volume_that_cannot_be_snapshotted_makes_the_backup_partially_failed_and_is_
     let ns = unique("vols-missing");
     let gone = unique("pv-gone");
     assert!(kubectl(&["create", "namespace", &ns]).status.success());
-    create(&ark, &pv(&gone, &ns, "data", json!({"awsElasticBlockStore": {"volumeID": "vol-0123456789abcdef0"}})));
-    create(&ark, &pvc(&ns, "data", &gone));
+    kubectl_create(
+        ark.home(),
+        &pv(&gone, &ns, "data", json!({"awsElasticBlockStore": {"volumeID": "vol-0123456789abcdef0"}})),
+    );
+    kubectl_create(ark.home(), &pvc(&ns, "data", &gone));
     wait_bound(&ns, &["data"]);
     let backup = unique("missing-volume");
     let out = ark.run(&["backup", "create", &backup, "-n", &ns, "-o", "json"]);

@@ -282,3 +282,11 @@ pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
     let close = format!("</{tag}>");
     xml.split(&open).skip(1).filter_map(|s| s.split(&close).next()).map(str::to_owned).collect()
 }
+
+/// Creates an object in the test cluster with `kubectl create`, from JSON written under `dir`.
+pub fn kubectl_create(dir: &Path, object: &serde_json::Value) {
+    let file = dir.join(format!("{}.json", unique("object")));
+    std::fs::write(&file, object.to_string()).unwrap();
+    let out = kubectl(&["create", "-f", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
