@@ -53,6 +53,9 @@ impl Connection {
         // Generous timeouts: a LIST of a large type at a fixed revision can take a while.
         config.read_timeout = Some(Duration::from_secs(300));
         config.connect_timeout = Some(Duration::from_secs(30));
+        // ark retries by itself, a few times and honouring Retry-After (cluster::request);
+        // kube's own retry layer would retry a 503 from a dead aggregated API for many minutes.
+        config.default_retry = false;
         let server = config.cluster_url.to_string();
         let client =
             kube::Client::try_from(config).map_err(|source| ClusterError::Client { server: server.clone(), source })?;

@@ -31,9 +31,11 @@ fn repo_root() -> PathBuf {
 }
 
 fn start_env(dir: PathBuf) -> TestEnv {
-    let lock = dir.with_extension("lock");
-    // flock serialises test binaries that start at once; `up` is a no-op when it runs.
+    let lock = PathBuf::from(format!("{}.lock", dir.display()));
+    // flock serialises test binaries that start at once; `up` is a no-op when it runs. The
+    // servers `up` starts must not inherit the lock (--close), or they would hold it forever.
     let status = Command::new("flock")
+        .arg("--close")
         .arg(&lock)
         .arg(repo_root().join("scripts/test-env.sh"))
         .arg("up")
