@@ -11,6 +11,7 @@ mod config;
 mod fsutil;
 mod model;
 mod ops;
+mod state;
 mod store;
 
 fn main() -> std::process::ExitCode {
