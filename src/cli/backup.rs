@@ -275,11 +275,6 @@ async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 fn describe_text(d: &Description, url: &str) -> String {
     let r = &d.record;
-    let list = |filter: &IncludeExclude| {
-        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
-        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
-        format!("included: {include}; excluded: {exclude}")
-    };
     let mut out = String::new();
     let mut line = |key: &str, value: String| out.push_str(&format!("{key:<16}{value}\n"));
     line("Name:", r.name.to_string());
@@ -288,17 +283,9 @@ fn describe_text(d: &Description, url: &str) -> String {
         line("Failure:", reason.clone());
     }
     line("Storage:", format!("{} ({url})", r.spec.storage_location));
-    line("Namespaces:", list(&r.spec.namespaces));
-    line("Resources:", list(&r.spec.resources));
-    line(
-        "Cluster-scoped:",
-        match r.spec.include_cluster_resources {
-            Some(true) => "included".into(),
-            Some(false) => "excluded".into(),
-            None => "auto".into(),
-        },
-    );
-    line("Label selector:", labels_text(&r.spec.labels));
+    for (key, value) in scope_lines(&r.spec) {
+        line(key, value);
+    }
     line("TTL:", format!("{} (expires {})", r.spec.ttl, human_time(&r.expiration)));
     line("Started:", human_time(&r.start_timestamp));
     if let Some(done) = &r.completion_timestamp {
@@ -407,6 +394,26 @@ async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 fn join(names: &[ResourceName]) -> String {
     names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// What a backup spec covers, as `describe` shows it (backups and schedules alike).
+pub(crate) fn scope_lines(spec: &BackupSpec) -> [(&'static str, String); 4] {
+    let list = |filter: &IncludeExclude| {
+        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
+        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
+        format!("included: {include}; excluded: {exclude}")
+    };
+    let cluster_scoped = match spec.include_cluster_resources {
+        Some(true) => "included",
+        Some(false) => "excluded",
+        None => "auto",
+    };
+    [
+        ("Namespaces:", list(&spec.namespaces)),
+        ("Resources:", list(&spec.resources)),
+        ("Cluster-scoped:", cluster_scoped.to_owned()),
+        ("Label selector:", labels_text(&spec.labels)),
+    ]
 }
 
 fn labels_text(labels: &crate::model::LabelFilter) -> String {
