@@ -382,7 +382,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__backup__subcmd__create)
-            opts="-n -l -o -v -y -h -V --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +433,14 @@ _ark() {
                     return 0
                     ;;
                 --storage-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot-volumes)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --volume-snapshot-location)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1776,7 +1784,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__restore__subcmd__create)
-            opts="-n -l -o -v -y -h -V --from-backup --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --namespace-mappings --existing-resource-policy --restore-status --preserve-nodeports --resource-priorities --dry-run --fail-fast --allow-partial --wait-timeout --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --from-backup --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --namespace-mappings --existing-resource-policy --restore-status --preserve-nodeports --resource-priorities --dry-run --fail-fast --allow-partial --restore-volumes --volume-az --wait-timeout --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1839,6 +1847,14 @@ _ark() {
                     return 0
                     ;;
                 --resource-priorities)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restore-volumes)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --volume-az)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2162,7 +2178,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__schedule__subcmd__create)
-            opts="-n -l -o -v -y -h -V --schedule --timezone --skip-first --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --schedule --timezone --skip-first --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2221,6 +2237,14 @@ _ark() {
                     return 0
                     ;;
                 --storage-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot-volumes)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --volume-snapshot-location)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -71,6 +71,9 @@ complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcomma
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l or-selector -d 'Objects matching any of these label selectors; repeat the flag for each one' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep the backup; its expiration is recorded with it (default: the config\'s defaultTtl, else 720h)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location to write to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
+false\t''"
+complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -178,6 +181,9 @@ complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcomm
 update\t''"
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l restore-status -d 'Keep the status of these resources (comma-separated) instead of dropping it' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l resource-priorities -d 'Restore order, comma-separated resources, overriding the documented default' -r
+complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l restore-volumes -d 'Make new volumes from the backup\'s volume snapshots for the persistent volumes restored; `--restore-volumes=false` restores the PVs as they were, pointing at the old disks' -r -f -a "true\t''
+false\t''"
+complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l volume-az -d 'Availability zone for the new volumes (default: the zone each volume was snapshotted in)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l wait-timeout -d 'How long to wait for a Terminating namespace to go or a CRD to become Established' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location to read the backup from (default: the configured default)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
@@ -271,8 +277,11 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcom
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s l -l selector -d 'Only objects matching this label selector (`app=web,tier!=cache`)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l or-selector -d 'Objects matching any of these label selectors; repeat the flag for each one' -r
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep each backup (default: the config\'s defaultTtl, else 720h)' -r
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location the backups go to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l ttl -d 'How long to keep the backup; its expiration is recorded with it (default: the config\'s defaultTtl, else 720h)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l storage-location -d 'Storage location to write to (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
+false\t''"
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''

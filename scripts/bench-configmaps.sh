@@ -3,16 +3,20 @@
 # static release binary, at N/10 and at N, and prints wall time, objects/s and peak RSS, so
 # that flat memory (RSS not growing with N) can be seen side by side.
 #
-#   scripts/bench-configmaps.sh [N]      (default 10000)
+#   scripts/bench-configmaps.sh [N]      (default 10000; ARK_BIN=path measures that binary instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-10000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ark/target}"
 
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-echo "building the release binary..." >&2
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target x86_64-unknown-linux-gnu -q
-ARK="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/ark"
+if [ -n "${ARK_BIN:-}" ]; then
+    ARK="$ARK_BIN"   # measure a binary you already have (say, a debug build)
+else
+    echo "building the release binary..." >&2
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target x86_64-unknown-linux-gnu -q
+    ARK="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/ark"
+fi
 
 ENV_DIR="${ARK_BENCH_ENV_DIR:-/tmp/ark-bench-env}"
 scripts/test-env.sh up "$ENV_DIR" >&2

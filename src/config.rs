@@ -82,11 +82,19 @@ pub(crate) struct Tuning {
     pub(crate) page_size: u32,
     /// Objects created at once within one restore tier.
     pub(crate) restore_concurrency: usize,
+    /// How long a backup waits for its volume snapshots to complete, and a restore for the
+    /// volumes it makes from them to become available.
+    pub(crate) snapshot_timeout: HumanDuration,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
-        Self { list_concurrency: 4, page_size: 500, restore_concurrency: 16 }
+        Self {
+            list_concurrency: 4,
+            page_size: 500,
+            restore_concurrency: 16,
+            snapshot_timeout: HumanDuration(std::time::Duration::from_secs(3600)),
+        }
     }
 }
 

@@ -457,3 +457,56 @@ fn a_rejected_object_fails_alone_unless_fail_fast() {
     assert!(report["failureReason"].as_str().unwrap().contains("--fail-fast"), "{report}");
     assert!(!kubectl(&["get", "configmap", "settings", "-n", &other]).status.success(), "stopped before config maps");
 }
+
+fn crd(plural: &str, singular: &str, kind: &str, group: &str) -> Value {
+    serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.{group}")},
+        "spec": {"group": group, "scope": "Namespaced",
+            "names": {"plural": plural, "singular": singular, "kind": kind, "listKind": format!("{kind}List")},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    })
+}
+
+fn create_json(ark: &Ark, object: &Value) {
+    let file = ark.home().join(format!("{}.json", unique("object")));
+    std::fs::write(&file, object.to_string()).unwrap();
+    let out = kubectl(&["create", "-f", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_crd_that_never_becomes_established_is_named_and_its_objects_fail() {
+    let ark = Ark::new();
+    ark.add_s3_location("moto", true);
+    let group = format!("{}.example.com", unique("names"));
+    let ns = unique("crd-names");
+    create_json(&ark, &crd("bars", "bar", "Bar", &group));
+    let bars = format!("bars.{group}");
+    let established = ["wait", "--for", "condition=established", "--timeout=60s"];
+    assert!(kubectl(&[&established[..], &[&format!("crd/{bars}")]].concat()).status.success());
+    assert!(kubectl(&["create", "namespace", &ns]).status.success());
+    create_json(
+        &ark,
+        &serde_json::json!({"apiVersion": format!("{group}/v1"), "kind": "Bar", "metadata": {"name": "b", "namespace": ns}}),
+    );
+    let backup = unique("crd-names");
+    ark.ok(&["backup", "create", &backup, "-n", &ns]);
+
+    // The CRD comes back into a cluster where its singular name is now taken: never Established.
+    delete_namespaces(&[&ns]);
+    assert!(kubectl(&["delete", "crd", &bars]).status.success());
+    create_json(&ark, &crd("widgets", "bar", "Widget", &group));
+    let widgets = format!("widgets.{group}");
+    assert!(kubectl(&[&established[..], &[&format!("crd/{widgets}")]].concat()).status.success());
+    let out = ark.run(&["restore", "create", "--from-backup", &backup, "--wait-timeout", "3s", "-o", "json"]);
+    let _ = kubectl(&["delete", "crd", &bars, &widgets, "--wait=false"]);
+    assert_eq!(out.status.code(), Some(3), "partially failed: {}", stderr(&out));
+    let report = restore_json(&out);
+    let errors = report["errors"].to_string();
+    assert!(errors.contains(&format!("CRD {bars} did not become Established within 3s")), "{errors}");
+    assert!(errors.contains("NamesAccepted"), "the reason is given: {errors}");
+    let (outcome, _) = outcomes(&report)[&format!("{bars} {ns}/b")].clone();
+    assert_eq!(outcome, "failed");
+}

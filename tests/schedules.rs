@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Ark, bucket_keys, kubectl, stderr, stdout, unique};
+use support::{Ark, bucket_keys, ec2, kubectl, stderr, stdout, unique, xml_values};
 
 /// A namespace with two config maps: something small to back up quickly.
 fn small_namespace() -> String {
@@ -356,12 +356,20 @@ fn sigterm_during_a_backup_stops_the_daemon_cleanly_and_the_backup_says_how_it_e
     let name = last["name"].as_str().unwrap();
     // Whatever point it had reached, the run ended in a phase that says so, here and in the bucket.
     assert_ne!(last["phase"], "InProgress", "{last}");
-    let record = json(&ark.run(&["backup", "describe", name, "-o", "json"]));
+    let keys = bucket_keys(&bucket, &format!("ark/backups/{name}/"));
+    let out = ark.run(&["backup", "describe", name, "-o", "json"]);
+    if !out.status.success() {
+        // Interrupted before it wrote anything: nothing in the bucket, and the schedule says why.
+        assert_eq!(last["phase"], "Failed", "{last}");
+        assert!(last["failureReason"].as_str().unwrap().contains("interrupted"), "{last}");
+        assert!(keys.is_empty(), "{keys:?}");
+        return;
+    }
+    let record = json(&out);
     assert_eq!(record["phase"], last["phase"], "{record}");
     if record["phase"] == "Failed" {
         assert_eq!(record["failureReason"], "interrupted", "{record}");
     } else {
-        let keys = bucket_keys(&bucket, &format!("ark/backups/{name}/"));
         assert!(keys.contains(&format!("ark/backups/{name}/{name}.tar.gz")), "{keys:?}");
     }
 }
@@ -430,12 +438,58 @@ fn gc_deletes_expired_backups_with_their_restores_and_leaves_the_rest_alone() {
     let ns = namespace.as_str();
     let copy = format!("{ns}-copy");
     let copy2 = format!("{ns}-copy2");
+    // A claim on an EBS volume (in moto), so that the expiring backup has a snapshot to delete.
+    let endpoint = ark.env().s3_endpoint().to_owned();
+    ark.ok(&[
+        "config",
+        "set-snapshot-location",
+        "ebs",
+        "--provider",
+        "aws",
+        "--region",
+        "us-east-1",
+        "--endpoint",
+        &endpoint,
+    ]);
+    let volume =
+        xml_values(&ec2(&[("Action", "CreateVolume"), ("AvailabilityZone", "us-east-1a"), ("Size", "1")]), "volumeId")
+            .remove(0);
+    let pv = unique("gc-pv");
+    let objects = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv},
+         "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "ark-gc-test",
+                  "persistentVolumeReclaimPolicy": "Retain", "claimRef": {"namespace": ns, "name": "data"},
+                  "awsElasticBlockStore": {"volumeID": format!("aws://us-east-1a/{volume}")}}},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", "namespace": ns},
+         "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "ark-gc-test", "volumeName": pv,
+                  "resources": {"requests": {"storage": "1Gi"}}}}]});
+    let file = ark.home().join("volume.json");
+    std::fs::write(&file, objects.to_string()).unwrap();
+    let out = kubectl(&["create", "-f", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snapshots_of = |backup: &str| {
+        let xml = ec2(&[
+            ("Action", "DescribeSnapshots"),
+            ("Filter.1.Name", "tag:ark.heptio.com/backup"),
+            ("Filter.1.Value.1", backup),
+        ]);
+        xml_values(&xml, "snapshotId")
+    };
+
     let only_cm = ["--include-resources", "configmaps", "-n", ns];
-    ark.ok(&[&["backup", "create", "old", "--ttl", "1s"][..], &only_cm].concat());
+    let with_volume = ["--include-resources", "configmaps,persistentvolumeclaims,persistentvolumes", "-n", ns];
+    ark.ok(
+        &[&["backup", "create", "old", "--ttl", "1s", "--volume-snapshot-location", "ebs"][..], &with_volume].concat()
+    );
+    assert_eq!(snapshots_of("old").len(), 1, "the backup took a snapshot of the volume");
     ark.ok(&[&["backup", "create", "young", "--ttl", "1h"][..], &only_cm].concat());
     ark.ok(&[&["backup", "create", "elsewhere", "--ttl", "1s", "--storage-location", "other"][..], &only_cm].concat());
     let mapping = format!("{ns}:{copy}");
-    ark.ok(&["restore", "create", "from-old", "--from-backup", "old", "--namespace-mappings", &mapping]);
+    ark.ok(&[
+        &["restore", "create", "from-old", "--from-backup", "old", "--namespace-mappings", &mapping][..],
+        &only_cm[..2],
+    ]
+    .concat());
     let mapping2 = format!("{ns}:{copy2}");
     ark.ok(&["restore", "create", "from-young", "--from-backup", "young", "--namespace-mappings", &mapping2]);
     // A record gc cannot read: its expiration is unknown, so it stays.
@@ -464,6 +518,7 @@ fn gc_deletes_expired_backups_with_their_restores_and_leaves_the_rest_alone() {
     assert_eq!(moto["deleted"].as_array().unwrap().len(), 1, "{reports}");
     assert_eq!(moto["deleted"][0]["backup"], "old");
     assert_eq!(moto["deleted"][0]["restores"], serde_json::json!(["from-old"]));
+    assert_eq!(moto["deleted"][0]["snapshots"], 1);
     assert_eq!(moto["kept"], 1);
     assert_eq!(moto["skipped"][0]["backup"], "broken");
     assert!(moto["skipped"][0]["reason"].as_str().unwrap().contains("cannot be read"), "{reports}");
@@ -473,6 +528,7 @@ fn gc_deletes_expired_backups_with_their_restores_and_leaves_the_rest_alone() {
 
     assert!(bucket_keys(&bucket, "ark/backups/old/").is_empty(), "expired backup's objects deleted");
     assert!(bucket_keys(&bucket, "ark/restores/from-old/").is_empty(), "its restore's records deleted");
+    assert!(snapshots_of("old").is_empty(), "its volume snapshot deleted");
     assert!(!bucket_keys(&bucket, "ark/backups/young/").is_empty());
     assert!(!bucket_keys(&bucket, "ark/restores/from-young/").is_empty());
     assert!(!bucket_keys(&bucket, "ark/backups/broken/").is_empty());
@@ -482,6 +538,8 @@ fn gc_deletes_expired_backups_with_their_restores_and_leaves_the_rest_alone() {
     assert!(text.contains("moto: kept backup broken: its record cannot be read"), "{text}");
     assert!(text.contains("other: left alone: read-only"), "{text}");
     let _ = kubectl(&["delete", "namespace", ns, &copy, &copy2, "--wait=false"]);
+    let _ = kubectl(&["delete", "pv", &pv, "--wait=false"]);
+    let _ = kubectl(&["patch", "pv", &pv, "--type=merge", "-p", r#"{"metadata":{"finalizers":null}}"#]);
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::model::{BackupPhase, BackupRecord, BackupSpec, HumanDuration, IncludeExclude, ResourceName};
+use crate::model::{
+    BackupPhase, BackupRecord, BackupSpec, HumanDuration, IncludeExclude, ResourceName, VolumeSnapshot,
+};
 use crate::ops::backup::{BackupRequest, create_backup};
 use crate::ops::backups;
 
@@ -53,6 +55,13 @@ pub(crate) struct BackupOptions {
     /// Storage location to write to (default: the configured default).
     #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
     pub(crate) storage_location: Option<String>,
+    /// Snapshot the disks of the persistent volumes in the backup (default: true when a volume
+    /// snapshot location is configured or named); `--snapshot-volumes=false` takes none.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub(crate) snapshot_volumes: Option<bool>,
+    /// Volume snapshot location to take the snapshots through (default: the configured default).
+    #[arg(long, value_name = "NAME", env = "ARK_VOLUME_SNAPSHOT_LOCATION")]
+    pub(crate) volume_snapshot_location: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +148,26 @@ pub(crate) fn backup_spec(
     config: &crate::config::Config,
 ) -> anyhow::Result<BackupSpec> {
     let filters = &options.filters;
+    let snapshot_location = options
+        .volume_snapshot_location
+        .clone()
+        .or_else(|| config.default_snapshot_location.as_ref().map(ToString::to_string));
+    if let Some(name) = &snapshot_location
+        && !config.snapshot_locations.keys().any(|k| k.as_str() == name)
+    {
+        let known: Vec<&str> = config.snapshot_locations.keys().map(ResourceName::as_str).collect();
+        return Err(usage(format!(
+            "volume snapshot location {name:?} is not configured (configured: {}); add it with `ark config set-snapshot-location`",
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+        )));
+    }
+    let snapshot_volumes = options.snapshot_volumes.unwrap_or(snapshot_location.is_some());
+    if snapshot_volumes && snapshot_location.is_none() {
+        return Err(usage(
+            "--snapshot-volumes needs a volume snapshot location: pass --volume-snapshot-location NAME or set a default \
+with `ark config set-snapshot-location NAME --provider aws --region R --default`",
+        ));
+    }
     Ok(BackupSpec {
         namespaces: IncludeExclude {
             include: filters.include_namespaces.clone(),
@@ -152,8 +181,8 @@ pub(crate) fn backup_spec(
         labels: filters.label_filter()?,
         ttl: options.ttl.unwrap_or_else(|| config.ttl()),
         storage_location: location.to_owned(),
-        snapshot_volumes: false,
-        volume_snapshot_location: None,
+        snapshot_volumes,
+        volume_snapshot_location: snapshot_location.filter(|_| snapshot_volumes),
         schedule: None,
     })
 }
@@ -165,7 +194,8 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let conn = ctx.connect().await?;
     let reporter = BackupReporter::new(ctx.output, args.name.as_str());
     let cancel = super::interrupt_token();
-    let request = BackupRequest { name: args.name.clone(), spec };
+    let request =
+        BackupRequest { name: args.name.clone(), spec, snapshot_locations: config.snapshot_locations.clone() };
     let started = std::time::Instant::now();
     let result = create_backup(&conn, &bucket, request, &config.tuning, &reporter, cancel, chrono::Utc::now()).await;
     reporter.reporter.finish();
@@ -262,13 +292,22 @@ struct Description {
     record: BackupRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource_list: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume_snapshots: Option<Vec<VolumeSnapshot>>,
 }
 
 async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
     let record = backups::get_backup(&bucket, &args.name).await?;
-    let resource_list = if args.details { Some(backups::resource_list(&bucket, &args.name).await?) } else { None };
-    let description = Description { record, resource_list };
+    let (resource_list, volume_snapshots) = if args.details {
+        (
+            Some(backups::resource_list(&bucket, &args.name).await?),
+            Some(backups::volume_snapshots(&bucket, &args.name).await?),
+        )
+    } else {
+        (None, None)
+    };
+    let description = Description { record, resource_list, volume_snapshots };
     output::render(ctx.output, &description, |d| describe_text(d, &bucket.url))?;
     Ok(Outcome::Success)
 }
@@ -313,6 +352,21 @@ fn describe_text(d: &Description, url: &str) -> String {
             format!("{} objects labelled {}=true", r.items_excluded_by_label, crate::model::EXCLUDE_LABEL),
         );
     }
+    if r.volume_snapshots_attempted > 0 || !r.volumes_not_snapshotted.is_empty() {
+        let location = r.spec.volume_snapshot_location.as_deref().unwrap_or("<none>");
+        line(
+            "Volumes:",
+            format!(
+                "{} of {} snapshots completed (location {location}); {} volumes not snapshotted",
+                r.volume_snapshots_completed,
+                r.volume_snapshots_attempted,
+                r.volumes_not_snapshotted.len()
+            ),
+        );
+    }
+    for skipped in &r.volumes_not_snapshotted {
+        out.push_str(&format!("Not snapshotted: {}: {}\n", skipped.persistent_volume, skipped.reason));
+    }
     for (gr, reason) in &r.not_at_revision {
         out.push_str(&format!("Not at revision: {gr}: {reason}\n"));
     }
@@ -321,6 +375,26 @@ fn describe_text(d: &Description, url: &str) -> String {
     }
     for error in &r.errors {
         out.push_str(&format!("Error: {error}\n"));
+    }
+    if let Some(snapshots) = d.volume_snapshots.as_ref().filter(|s| !s.is_empty()) {
+        out.push_str("\nVolume snapshots:\n");
+        for s in snapshots {
+            let status = match &s.error {
+                Some(error) => format!("failed: {error}"),
+                None => "completed".to_owned(),
+            };
+            out.push_str(&format!(
+                "  {}: {} -> {} ({}, {}{}{}, {}) {status}\n",
+                s.persistent_volume,
+                s.volume_id,
+                if s.snapshot_id.is_empty() { "<none>" } else { &s.snapshot_id },
+                s.availability_zone,
+                s.volume_type.as_deref().unwrap_or("?"),
+                s.size_gib.map(|g| format!(", {g} GiB")).unwrap_or_default(),
+                s.iops.map(|i| format!(", {i} IOPS")).unwrap_or_default(),
+                if s.encrypted { "encrypted" } else { "not encrypted" },
+            ));
+        }
     }
     out.push_str("\nResources:\n");
     match &d.resource_list {
@@ -369,7 +443,8 @@ async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 }
 
 async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let config = ctx.config()?;
+    let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
     let names: Vec<ResourceName> = if args.all {
         backups::list_backups(&bucket).await?.into_iter().filter_map(|l| ResourceName::parse(&l.name).ok()).collect()
     } else {
@@ -386,8 +461,8 @@ async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         anyhow::bail!("nothing deleted");
     }
     for name in &names {
-        backups::delete_backup(&bucket, name).await?;
-        eprintln!("backup {name} deleted");
+        let deleted = backups::delete_backup(&bucket, name, &config.snapshot_locations).await?;
+        eprintln!("backup {name} deleted ({} objects, {} volume snapshots)", deleted.objects, deleted.snapshots);
     }
     Ok(Outcome::Success)
 }

@@ -142,11 +142,19 @@ fn gc_lines(report: &GcReport) -> Vec<String> {
     let verb = if report.dry_run { "would delete" } else { "deleted" };
     let mut lines = Vec::new();
     for d in &report.deleted {
+        let snapshots = match d.snapshots {
+            0 => String::new(),
+            n => format!(", its {n} volume snapshot(s)"),
+        };
         let restores = match d.restores.len() {
             0 => String::new(),
-            _ => format!(" and the restores made from it: {}", d.restores.join(", ")),
+            _ => format!(", the restores made from it: {}", d.restores.join(", ")),
         };
-        lines.push(format!("{location}: {verb} backup {} (expired {}){restores}", d.backup, human_time(&d.expiration)));
+        lines.push(format!(
+            "{location}: {verb} backup {} (expired {}){snapshots}{restores}",
+            d.backup,
+            human_time(&d.expiration)
+        ));
     }
     for s in &report.skipped {
         lines.push(format!("{location}: kept backup {}: {}", s.backup, s.reason));

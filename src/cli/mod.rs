@@ -136,9 +136,12 @@ pub(crate) fn interrupt_token() -> tokio_util::sync::CancellationToken {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        eprintln!("interrupted: stopping cleanly (press Ctrl-C again to abort at once)");
+        eprintln!("interrupted: stopping cleanly (interrupt again to abort at once)");
         cancel.cancel();
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
         std::process::exit(130);
     });
     token

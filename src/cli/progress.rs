@@ -110,6 +110,14 @@ impl BackupObserver for BackupReporter {
                     self.types.load(Relaxed)
                 ));
             }
+            BackupEvent::Snapshots { completed, total } => {
+                let message = format!("backup {}: {completed}/{total} volume snapshots completed", self.name);
+                if completed == 0 || completed == total {
+                    self.reporter.stage(&message);
+                } else {
+                    self.reporter.update(message);
+                }
+            }
             BackupEvent::Finishing => self.reporter.stage(&format!("backup {}: writing metadata", self.name)),
             BackupEvent::Warning(message) => self.reporter.warn(&message),
         }

@@ -68,6 +68,13 @@ pub(crate) struct CreateArgs {
     /// Restore from a backup that is Failed or still InProgress: whatever its archive holds.
     #[arg(long)]
     pub(crate) allow_partial: bool,
+    /// Make new volumes from the backup's volume snapshots for the persistent volumes restored;
+    /// `--restore-volumes=false` restores the PVs as they were, pointing at the old disks.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_value = "true", default_missing_value = "true")]
+    pub(crate) restore_volumes: bool,
+    /// Availability zone for the new volumes (default: the zone each volume was snapshotted in).
+    #[arg(long, value_name = "ZONE")]
+    pub(crate) volume_az: Option<String>,
     /// How long to wait for a Terminating namespace to go or a CRD to become Established.
     #[arg(long, value_name = "DURATION", default_value = "2m")]
     pub(crate) wait_timeout: HumanDuration,
@@ -163,6 +170,8 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         preserve_node_ports: args.preserve_nodeports,
         resource_priorities: args.resource_priorities.clone(),
         dry_run: args.dry_run,
+        restore_volumes: args.restore_volumes,
+        volume_az: args.volume_az.clone(),
     };
     let conn = ctx.connect().await?;
     let reporter = RestoreReporter::new(ctx.output, name.as_str());
@@ -172,6 +181,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         allow_partial: args.allow_partial,
         wait_timeout: args.wait_timeout.0,
         fail_fast: args.fail_fast,
+        snapshot_locations: config.snapshot_locations.clone(),
     };
     let started = std::time::Instant::now();
     let result =

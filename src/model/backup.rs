@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::filters::{IncludeExclude, LabelFilter};
-use super::{HumanDuration, ResourceName};
+use super::{HumanDuration, ResourceName, VolumeNotSnapshotted};
 
 pub(crate) const RECORD_API_VERSION: &str = "ark.heptio.com/v1";
 
@@ -87,6 +87,14 @@ pub(crate) struct BackupRecord {
     pub(crate) items_excluded_by_label: u64,
     #[serde(default)]
     pub(crate) archive_bytes: u64,
+    /// Volume snapshots tried and those that completed (details in the volume snapshots file).
+    #[serde(default)]
+    pub(crate) volume_snapshots_attempted: u64,
+    #[serde(default)]
+    pub(crate) volume_snapshots_completed: u64,
+    /// Persistent volumes in the backup whose data is not in it, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) volumes_not_snapshotted: Vec<VolumeNotSnapshotted>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -117,6 +125,9 @@ impl BackupRecord {
             resource_counts: BTreeMap::new(),
             items_excluded_by_label: 0,
             archive_bytes: 0,
+            volume_snapshots_attempted: 0,
+            volume_snapshots_completed: 0,
+            volumes_not_snapshotted: Vec::new(),
             warnings: Vec::new(),
             errors: Vec::new(),
             failure_reason: None,

@@ -9,6 +9,7 @@ mod names;
 mod resource;
 mod restore;
 mod schedule;
+mod snapshot;
 
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use cron_expr::{CronError, CronExpr, parse_timezone};
@@ -20,3 +21,4 @@ pub(crate) use restore::{
     ExistingPolicy, ItemOutcome, ItemResult, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec,
 };
 pub(crate) use schedule::{LastBackup, MAX_SCHEDULE_NAME_LEN, ScheduleRecord};
+pub(crate) use snapshot::{SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot};

@@ -57,6 +57,12 @@ pub(crate) struct RestoreSpec {
     pub(crate) resource_priorities: Vec<String>,
     #[serde(default)]
     pub(crate) dry_run: bool,
+    /// Make new volumes from the backup's volume snapshots for the PVs restored.
+    #[serde(default)]
+    pub(crate) restore_volumes: bool,
+    /// Availability zone for those volumes (default: the zone each was snapshotted in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) volume_az: Option<String>,
 }
 
 /// What happened to one object of the backup.

@@ -20,10 +20,15 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::run_log::RunLog;
+use super::volumes::{self, Snapshots, VolumeReport};
 use crate::archive::ArchiveWriter;
 use crate::cluster::{ApiError, Connection, Pager, ResourceCatalog, discover};
+use crate::config::SnapshotLocation;
 use crate::config::Tuning;
-use crate::model::{BackupPhase, BackupRecord, BackupSpec, ResourceName, ResourceType, is_excluded_by_label};
+use crate::model::{
+    BackupPhase, BackupRecord, BackupSpec, ResourceName, ResourceType, SnapshotPhase, VolumeNotSnapshotted,
+    is_excluded_by_label,
+};
 use crate::store::{Bucket, BucketLayout, StoreError};
 
 /// Types never backed up unless named in `--include-resources`: a restore could not use them.
@@ -59,21 +64,42 @@ pub(crate) enum BackupError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error("volume snapshot location {0:?} is not configured; add it with `ark config set-snapshot-location`")]
+    UnknownSnapshotLocation(String),
+    #[error(transparent)]
+    Snapshots(#[from] crate::snapshot::SnapshotError),
+    #[error("interrupted before anything was written")]
+    Interrupted,
 }
 
 impl BackupError {
     /// Errors in what the user asked for, as opposed to failures while doing it.
     pub(crate) fn is_usage(&self) -> bool {
-        matches!(self, Self::Exists { .. } | Self::Filter(_))
+        matches!(self, Self::Exists { .. } | Self::Filter(_) | Self::UnknownSnapshotLocation(_))
     }
 }
 
 /// What a running backup reports; the CLI renders it.
 #[derive(Debug, Clone)]
 pub(crate) enum BackupEvent {
-    Started { types: usize, namespaces: usize, revision: String },
-    TypeListed { group_resource: String, items: u64 },
-    Progress { items: u64, bytes: u64 },
+    Started {
+        types: usize,
+        namespaces: usize,
+        revision: String,
+    },
+    TypeListed {
+        group_resource: String,
+        items: u64,
+    },
+    /// Waiting for volume snapshots to complete.
+    Snapshots {
+        completed: usize,
+        total: usize,
+    },
+    Progress {
+        items: u64,
+        bytes: u64,
+    },
     Finishing,
     Warning(String),
 }
@@ -133,6 +159,8 @@ struct ListFindings {
     bound_volumes: BTreeSet<String>,
     /// group-resources that had at least one object (their CRDs come along).
     nonempty_types: BTreeSet<String>,
+    /// The PersistentVolumes in the backup, whose disks are snapshotted.
+    volumes: Vec<serde_json::Value>,
     not_at_revision: BTreeMap<String, String>,
     warnings: Vec<String>,
     errors: Vec<String>,
@@ -156,6 +184,8 @@ struct Run<'a> {
 pub(crate) struct BackupRequest {
     pub(crate) name: ResourceName,
     pub(crate) spec: BackupSpec,
+    /// The configured volume snapshot locations; the spec names the one to use.
+    pub(crate) snapshot_locations: BTreeMap<ResourceName, SnapshotLocation>,
 }
 
 /// Takes a backup. Errors in the request (bad filters, a name in use) come back as `Err`
@@ -170,7 +200,7 @@ pub(crate) async fn create_backup(
     cancel: CancellationToken,
     now: DateTime<Utc>,
 ) -> Result<BackupRecord, BackupError> {
-    let BackupRequest { name, spec } = request;
+    let BackupRequest { name, spec, snapshot_locations } = request;
     spec.namespaces.validate().map_err(BackupError::Filter)?;
     bucket.ensure_writable(&BucketLayout::backup_record(&name))?;
     match bucket.get(&BucketLayout::backup_record(&name)).await {
@@ -178,12 +208,20 @@ pub(crate) async fn create_backup(
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(e.into()),
     }
-    let version = conn.server_version().await?;
-    let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
-    let selection = select_types(&catalog, &spec)?;
-    // The namespace list fixes the revision every other type is listed at; a cluster that will
-    // not even list namespaces fails the backup before anything is written.
-    let namespaces = list_namespaces(conn, tuning).await?;
+    // Nothing is written yet: an interruption just stops.
+    let (version, catalog, selection, snapshots, namespaces) = tokio::select! {
+        prepared = async {
+            let version = conn.server_version().await?;
+            let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
+            let selection = select_types(&catalog, &spec)?;
+            let snapshots = open_snapshots(&spec, &snapshot_locations).await?;
+            // The namespace list fixes the revision every other type is listed at; a cluster
+            // that will not even list namespaces fails the backup before anything is written.
+            let namespaces = list_namespaces(conn, tuning).await?;
+            Ok::<_, BackupError>((version, catalog, selection, snapshots, namespaces))
+        } => prepared?,
+        () = cancel.cancelled() => return Err(BackupError::Interrupted),
+    };
 
     let log = RunLog::new();
     let mut record = BackupRecord::new(name.clone(), spec.clone(), now);
@@ -198,7 +236,7 @@ pub(crate) async fn create_backup(
     bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
 
     let outcome = tokio::select! {
-        outcome = write_backup(conn, bucket, &spec, &selection, namespaces, tuning, observer, &log, &mut record) => outcome,
+        outcome = write_backup(conn, bucket, &spec, &selection, namespaces, snapshots.as_ref(), tuning, observer, &log, &mut record) => outcome,
         () = cancel.cancelled() => Err("interrupted".to_owned()),
     };
     if let Err(reason) = outcome {
@@ -215,6 +253,19 @@ pub(crate) async fn create_backup(
     bucket.put_gz(&BucketLayout::backup_log(&name), log.text().as_bytes()).await?;
     bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
     Ok(record)
+}
+
+/// The volume snapshot location the backup takes its snapshots through, opened and checked
+/// before anything is written.
+async fn open_snapshots(
+    spec: &BackupSpec,
+    locations: &BTreeMap<ResourceName, SnapshotLocation>,
+) -> Result<Option<Snapshots>, BackupError> {
+    let (true, Some(location)) = (spec.snapshot_volumes, &spec.volume_snapshot_location) else { return Ok(None) };
+    let unknown = || BackupError::UnknownSnapshotLocation(location.clone());
+    let name = ResourceName::parse(location).map_err(|_| unknown())?;
+    let config = locations.get(&name).ok_or_else(unknown)?;
+    Ok(Some(Snapshots::open(name, config).await?))
 }
 
 /// The types to list, split by how they are listed.
@@ -285,6 +336,7 @@ async fn write_backup(
     spec: &BackupSpec,
     selection: &TypeSelection,
     (namespace_items, revision): (Vec<Box<RawValue>>, String),
+    snapshots: Option<&Snapshots>,
     tuning: &Tuning,
     observer: &dyn BackupObserver,
     log: &RunLog,
@@ -424,8 +476,39 @@ async fn write_backup(
     log.info(&format!("archive: {} items, {} bytes compressed", summary.items, record.archive_bytes));
 
     bucket.put_gz_json(&BucketLayout::resource_list(&name), &summary.resource_list).await.map_err(|e| e.to_string())?;
-    let no_snapshots: [(); 0] = [];
-    bucket.put_gz_json(&BucketLayout::volume_snapshots(&name), &no_snapshots).await.map_err(|e| e.to_string())?;
+
+    let report = match snapshots {
+        Some(snapshots) if !findings.volumes.is_empty() => {
+            let tags = BTreeMap::from([
+                ("ark.heptio.com/backup".to_owned(), name.to_string()),
+                ("ark.heptio.com/cluster".to_owned(), conn.server.clone()),
+            ]);
+            let on_progress = |completed, total| observer.on_event(BackupEvent::Snapshots { completed, total });
+            volumes::snapshot_volumes(snapshots, &findings.volumes, &tags, tuning.snapshot_timeout.0, log, &on_progress)
+                .await
+        }
+        _ => VolumeReport {
+            not_snapshotted: findings
+                .volumes
+                .iter()
+                .map(|pv| VolumeNotSnapshotted {
+                    persistent_volume: pv["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                    reason: "volume snapshots are off for this backup".to_owned(),
+                })
+                .collect(),
+            ..VolumeReport::default()
+        },
+    };
+    for error in &report.errors {
+        log.error(error);
+        observer.on_event(BackupEvent::Warning(error.clone()));
+    }
+    record.volume_snapshots_attempted = report.snapshots.len() as u64;
+    record.volume_snapshots_completed =
+        report.snapshots.iter().filter(|s| s.phase == SnapshotPhase::Completed).count() as u64;
+    record.volumes_not_snapshotted = report.not_snapshotted;
+    record.errors.extend(report.errors);
+    bucket.put_gz_json(&BucketLayout::volume_snapshots(&name), &report.snapshots).await.map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -539,6 +622,7 @@ async fn run_jobs(
                     findings.nonempty_types.insert(gr.clone());
                 }
                 findings.bound_volumes.extend(result.bound_volumes);
+                findings.volumes.extend(result.volumes);
                 if let Some(reason) = result.fallback_reason {
                     let warning = format!("{gr} was listed as it is now, not at the backup's revision: {reason}");
                     run.log.warn(&warning);
@@ -575,6 +659,7 @@ async fn run_jobs(
 struct JobResult {
     items: u64,
     bound_volumes: Vec<String>,
+    volumes: Vec<serde_json::Value>,
     fallback_reason: Option<String>,
 }
 
@@ -595,7 +680,8 @@ async fn list_job(
         run.tuning.page_size,
     );
     let is_pvc = resource.group.is_empty() && resource.resource == "persistentvolumeclaims";
-    let mut result = JobResult { items: 0, bound_volumes: Vec::new(), fallback_reason: None };
+    let is_pv = resource.group.is_empty() && resource.resource == "persistentvolumes";
+    let mut result = JobResult { items: 0, bound_volumes: Vec::new(), volumes: Vec::new(), fallback_reason: None };
     while let Some(page) = pager.next_page().await? {
         let mut batch = Vec::with_capacity(page.len());
         for raw in page {
@@ -620,6 +706,9 @@ async fn list_job(
             }
             if is_pvc && let Some(volume) = header.spec.as_ref().and_then(|s| s.volume_name.clone()) {
                 result.bound_volumes.push(volume);
+            }
+            if is_pv && let Ok(pv) = serde_json::from_str(raw.get()) {
+                result.volumes.push(pv);
             }
             batch.push(archive_item(resource, header, &raw));
         }

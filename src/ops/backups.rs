@@ -8,7 +8,8 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::model::{BackupPhase, BackupRecord, ResourceName};
+use crate::config::SnapshotLocation;
+use crate::model::{BackupPhase, BackupRecord, ResourceName, VolumeSnapshot};
 use crate::store::{Bucket, BucketLayout, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +22,8 @@ pub(crate) enum LookupError {
     FileExists { path: String },
     #[error("write {path}")]
     File { path: String, source: std::io::Error },
+    #[error("delete the backup's volume snapshots (the backup is kept, in phase Deleting; run the delete again)")]
+    Snapshots(#[from] crate::snapshot::SnapshotError),
 }
 
 /// A backup directory in the bucket and what its record says, or why it could not be read.
@@ -135,13 +138,20 @@ pub(crate) async fn download_archive(
     copied.map(|()| written)
 }
 
-/// Deletes a backup's objects. The record goes to phase Deleting first and is removed last,
-/// so an interrupted delete never leaves a backup that looks whole.
-pub(crate) async fn delete_backup(bucket: &Bucket, name: &ResourceName) -> Result<usize, LookupError> {
+/// Deletes a backup: its volume snapshots first, then its objects. The record goes to phase
+/// Deleting first and is removed last, so an interrupted delete never leaves a backup that looks
+/// whole, and a delete that could not remove the snapshots can be run again.
+pub(crate) async fn delete_backup(
+    bucket: &Bucket,
+    name: &ResourceName,
+    snapshot_locations: &BTreeMap<ResourceName, SnapshotLocation>,
+) -> Result<DeletedBackup, LookupError> {
     let mut record = get_backup(bucket, name).await?;
     let record_key = BucketLayout::backup_record(name);
     record.phase = BackupPhase::Deleting;
     bucket.put_json(&record_key, &record).await?;
+    let snapshots = volume_snapshots(bucket, name).await?;
+    let snapshots = super::volumes::delete_snapshots(&snapshots, snapshot_locations).await?;
     let keys = bucket.list_keys(&BucketLayout::backup_dir(name)).await?;
     let mut deleted = 0;
     for key in keys.iter().filter(|k| **k != record_key) {
@@ -149,5 +159,22 @@ pub(crate) async fn delete_backup(bucket: &Bucket, name: &ResourceName) -> Resul
         deleted += 1;
     }
     bucket.delete(&record_key).await?;
-    Ok(deleted + 1)
+    Ok(DeletedBackup { objects: deleted + 1, snapshots })
+}
+
+pub(crate) struct DeletedBackup {
+    pub(crate) objects: usize,
+    pub(crate) snapshots: usize,
+}
+
+/// The volume snapshots a backup took (none for a backup without the file).
+pub(crate) async fn volume_snapshots(bucket: &Bucket, name: &ResourceName) -> Result<Vec<VolumeSnapshot>, LookupError> {
+    let key = BucketLayout::volume_snapshots(name);
+    match bucket.get_gz(&key).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| {
+            StoreError::Decode { key: key.to_string(), location: bucket.name.to_string(), source }.into()
+        }),
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }

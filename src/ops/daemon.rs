@@ -295,7 +295,8 @@ async fn run_backup(
         let bucket = Bucket::open(&location, &settings).await.map_err(|e| describe(&e))?;
         let conn = Connection::open(&env.kube).await.map_err(|e| describe(&e))?;
         let reporter = ScheduledBackupObserver { backup: backup.to_string(), observer };
-        let request = BackupRequest { name: backup.clone(), spec };
+        let request =
+            BackupRequest { name: backup.clone(), spec, snapshot_locations: config.snapshot_locations.clone() };
         create_backup(&conn, &bucket, request, &config.tuning, &reporter, cancel, started)
             .await
             .map_err(|e| describe(&e))

@@ -6,13 +6,15 @@
 //! expiration is unknown) or that is still InProgress is reported and left alone, and a
 //! read-only location (another cluster's backups) is never touched.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::backups::{self, Listed};
 use super::errors::describe;
 use super::restores;
-use crate::config::{Config, ConfigError, Dirs};
+use crate::config::{Config, ConfigError, Dirs, SnapshotLocation};
 use crate::model::{BackupPhase, BackupRecord, ResourceName};
 use crate::state::{StateError, StateFile};
 use crate::store::{Bucket, StoreError};
@@ -41,6 +43,8 @@ pub(crate) struct GcReport {
 pub(crate) struct ExpiredBackup {
     pub(crate) backup: String,
     pub(crate) expiration: DateTime<Utc>,
+    /// Volume snapshots it took, deleted with it.
+    pub(crate) snapshots: usize,
     /// Restores made from it, whose records went with it.
     pub(crate) restores: Vec<String>,
 }
@@ -95,9 +99,11 @@ pub(crate) fn verdict(record: &Result<BackupRecord, String>, now: DateTime<Utc>)
     }
 }
 
-/// Collects garbage in one opened location.
+/// Collects garbage in one opened location; `snapshot_locations` are where the snapshots of
+/// expired backups are deleted.
 pub(crate) async fn collect_garbage(
     bucket: &Bucket,
+    snapshot_locations: &BTreeMap<ResourceName, SnapshotLocation>,
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<GcReport, StoreError> {
@@ -122,17 +128,27 @@ pub(crate) async fn collect_garbage(
         };
         // A readable record was found under this name, so it is a valid one.
         let Ok(backup) = ResourceName::parse(&name) else { continue };
+        // Deleting the snapshots needs their list: a backup whose list cannot be read would
+        // lose its objects and keep its snapshots, unreferenced.
+        let snapshots = match backups::volume_snapshots(bucket, &backup).await {
+            Ok(snapshots) => snapshots.len(),
+            Err(e) => {
+                let reason = format!("its volume snapshot list cannot be read: {}", describe(&e));
+                report.skipped.push(SkippedBackup { backup: name, reason });
+                continue;
+            }
+        };
         if restore_records.is_none() {
             restore_records = Some(restores::list_restores(bucket).await?);
         }
         let made_from_it: Vec<ResourceName> =
             restore_records.iter().flatten().filter(|r| r.spec.backup == backup).map(|r| r.name.clone()).collect();
         let restores = made_from_it.iter().map(ToString::to_string).collect();
-        if !dry_run && let Err(error) = delete_with_restores(bucket, &backup, &made_from_it).await {
+        if !dry_run && let Err(error) = delete_with_restores(bucket, &backup, &made_from_it, snapshot_locations).await {
             report.failed.push(FailedBackup { backup: name, error });
             continue;
         }
-        report.deleted.push(ExpiredBackup { backup: name, expiration, restores });
+        report.deleted.push(ExpiredBackup { backup: name, expiration, snapshots, restores });
     }
     Ok(report)
 }
@@ -143,13 +159,14 @@ async fn delete_with_restores(
     bucket: &Bucket,
     backup: &ResourceName,
     made_from_it: &[ResourceName],
+    snapshot_locations: &BTreeMap<ResourceName, SnapshotLocation>,
 ) -> Result<(), String> {
     for restore in made_from_it {
         restores::delete_restore(bucket, restore)
             .await
             .map_err(|e| format!("delete restore {restore} made from it: {}", describe(&e)))?;
     }
-    backups::delete_backup(bucket, backup).await.map_err(|e| describe(&e))?;
+    backups::delete_backup(bucket, backup, snapshot_locations).await.map_err(|e| describe(&e))?;
     Ok(())
 }
 
@@ -171,7 +188,7 @@ pub(crate) async fn collect_locations(
     let mut reports = Vec::new();
     for (name, location) in locations {
         let result = match Bucket::open(&name, &location).await {
-            Ok(bucket) => collect_garbage(&bucket, now, dry_run).await,
+            Ok(bucket) => collect_garbage(&bucket, &config.snapshot_locations, now, dry_run).await,
             Err(e) => Err(e),
         };
         reports.push(result.unwrap_or_else(|e| GcReport {
@@ -277,16 +294,17 @@ mod tests {
             bucket.put_json(&BucketLayout::restore_record(&r.name), &r).await.unwrap();
         }
 
-        let dry = collect_garbage(&bucket, now, true).await.unwrap();
+        let dry = collect_garbage(&bucket, &BTreeMap::new(), now, true).await.unwrap();
         assert_eq!(dry.deleted.len(), 1);
         assert_eq!(bucket.list_keys(&"backups/old".into()).await.unwrap().len(), 2, "a dry run deletes nothing");
 
-        let report = collect_garbage(&bucket, now, false).await.unwrap();
+        let report = collect_garbage(&bucket, &BTreeMap::new(), now, false).await.unwrap();
         assert_eq!(
             report.deleted,
             [ExpiredBackup {
                 backup: "old".into(),
                 expiration: at("2026-11-24T12:00:00Z"),
+                snapshots: 0,
                 restores: vec!["from-old".into()]
             }]
         );
@@ -305,7 +323,7 @@ mod tests {
         )
         .await
         .unwrap();
-        let report = collect_garbage(&read_only, at("2030-01-01T00:00:00Z"), false).await.unwrap();
+        let report = collect_garbage(&read_only, &BTreeMap::new(), at("2030-01-01T00:00:00Z"), false).await.unwrap();
         assert!(report.skipped_location.is_some() && report.deleted.is_empty() && !report.has_failures());
         assert!(!bucket.list_keys(&"backups/new".into()).await.unwrap().is_empty());
     }

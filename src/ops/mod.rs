@@ -13,3 +13,4 @@ mod run_log;
 pub(crate) mod schedules;
 mod spool;
 pub(crate) mod sync;
+pub(crate) mod volumes;

@@ -16,12 +16,14 @@ use tokio_util::sync::CancellationToken;
 use super::restore_rules::{self, CleanOptions};
 use super::run_log::RunLog;
 use super::spool::{Spool, SpoolError};
+use super::volumes::{self, Snapshots};
 use crate::cluster::{ApiError, Connection, ResourceCatalog, discover, objects};
-use crate::config::Tuning;
+use crate::config::{SnapshotLocation, Tuning};
 use crate::model::{
     BackupPhase, ExistingPolicy, GroupResource, ItemOutcome, ItemResult, ResourceName, ResourceType, RestorePhase,
-    RestoreRecord, RestoreResults, RestoreSpec,
+    RestoreRecord, RestoreResults, RestoreSpec, SnapshotPhase, VolumeSnapshot,
 };
+use crate::snapshot;
 use crate::store::{Bucket, BucketLayout, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +46,23 @@ pub(crate) enum RestoreError {
     Discovery(#[source] ApiError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error(
+        "backup {backup} has volume snapshots in location {location:?}, which is not configured; add it with `ark config set-snapshot-location` or pass --restore-volumes=false"
+    )]
+    UnknownSnapshotLocation { backup: String, location: String },
+    #[error(transparent)]
+    Snapshots(#[from] crate::snapshot::SnapshotError),
 }
 
 impl RestoreError {
     pub(crate) fn is_usage(&self) -> bool {
-        matches!(self, Self::Exists { .. } | Self::BackupIncomplete { .. } | Self::Invalid(_))
-            || matches!(self, Self::Lookup(super::backups::LookupError::NotFound { .. }))
+        matches!(
+            self,
+            Self::Exists { .. }
+                | Self::BackupIncomplete { .. }
+                | Self::Invalid(_)
+                | Self::UnknownSnapshotLocation { .. }
+        ) || matches!(self, Self::Lookup(super::backups::LookupError::NotFound { .. }))
     }
 }
 
@@ -75,6 +88,8 @@ pub(crate) struct RestoreRequest {
     pub(crate) wait_timeout: Duration,
     /// Stop at the first object that fails instead of going on with the others.
     pub(crate) fail_fast: bool,
+    /// The configured volume snapshot locations (the backup's snapshots name theirs).
+    pub(crate) snapshot_locations: BTreeMap<ResourceName, SnapshotLocation>,
 }
 
 /// Restores a backup. Problems with the request or the archive come back as `Err` before the
@@ -88,7 +103,7 @@ pub(crate) async fn create_restore(
     cancel: CancellationToken,
     now: DateTime<Utc>,
 ) -> Result<(RestoreRecord, RestoreResults), RestoreError> {
-    let RestoreRequest { name, spec, allow_partial, wait_timeout, fail_fast } = request;
+    let RestoreRequest { name, spec, allow_partial, wait_timeout, fail_fast, snapshot_locations } = request;
     let record_key = BucketLayout::restore_record(&name);
     // A dry run leaves no trace; a read-only location (another cluster's backups) is never
     // written, so such a restore keeps its record, log and results to itself.
@@ -107,8 +122,13 @@ pub(crate) async fn create_restore(
         ResourceName::parse(new).map_err(|e| RestoreError::Invalid(format!("namespace mapping {old}:{new}: {e}")))?;
     }
 
-    // Read and check the whole archive before touching the cluster.
+    // Read and check the whole archive, and reach the snapshots' provider, before touching the cluster.
     let spool = spool_archive(bucket, &spec.backup).await?;
+    let volumes = if spec.restore_volumes && !spec.dry_run {
+        open_volumes(bucket, &spec.backup, &snapshot_locations).await?
+    } else {
+        VolumePlan::default()
+    };
     let catalog = discover(&conn.client).await.map_err(RestoreError::Discovery)?;
     let total: u64 = spool.types().map(|(_, n)| n).sum();
     observer.on_event(RestoreEvent::ArchiveRead { items: total, types: spool.types().count() });
@@ -126,7 +146,17 @@ pub(crate) async fn create_restore(
     }
 
     let mut results = RestoreResults::default();
-    let run = Run { conn, spec: &spec, tuning, observer, log: &log, restore: name.as_str(), wait_timeout, fail_fast };
+    let run = Run {
+        conn,
+        spec: &spec,
+        tuning,
+        observer,
+        log: &log,
+        restore: name.as_str(),
+        wait_timeout,
+        fail_fast,
+        volumes,
+    };
     let outcome = tokio::select! {
         outcome = run.restore_all(&spool, catalog, &mut results) => outcome,
         () = cancel.cancelled() => Err("interrupted".to_owned()),
@@ -193,6 +223,39 @@ async fn spool_archive(bucket: &Bucket, backup: &ResourceName) -> Result<Spool, 
         .map_err(|source| RestoreError::Archive { backup: backup_name, source })
 }
 
+/// The backup's completed volume snapshots by PV name, and their locations, opened.
+#[derive(Default)]
+struct VolumePlan {
+    snapshots: BTreeMap<String, VolumeSnapshot>,
+    locations: BTreeMap<String, Snapshots>,
+    /// Restored PVs that got a new name: original -> new (PVCs' volumeName follows).
+    renamed: std::sync::Mutex<BTreeMap<String, String>>,
+}
+
+async fn open_volumes(
+    bucket: &Bucket,
+    backup: &ResourceName,
+    configured: &BTreeMap<ResourceName, SnapshotLocation>,
+) -> Result<VolumePlan, RestoreError> {
+    let mut plan = VolumePlan::default();
+    for snapshot in super::backups::volume_snapshots(bucket, backup).await? {
+        if snapshot.phase != SnapshotPhase::Completed {
+            continue;
+        }
+        if !plan.locations.contains_key(&snapshot.location) {
+            let unknown = || RestoreError::UnknownSnapshotLocation {
+                backup: backup.to_string(),
+                location: snapshot.location.clone(),
+            };
+            let name = ResourceName::parse(&snapshot.location).map_err(|_| unknown())?;
+            let config = configured.get(&name).ok_or_else(unknown)?;
+            plan.locations.insert(snapshot.location.clone(), Snapshots::open(name, config).await?);
+        }
+        plan.snapshots.insert(snapshot.persistent_volume.clone(), snapshot);
+    }
+    Ok(plan)
+}
+
 struct Run<'a> {
     conn: &'a Connection,
     spec: &'a RestoreSpec,
@@ -202,6 +265,7 @@ struct Run<'a> {
     restore: &'a str,
     wait_timeout: Duration,
     fail_fast: bool,
+    volumes: VolumePlan,
 }
 
 /// One object on its way in, after cleaning.
@@ -210,6 +274,8 @@ struct Prepared {
     namespace: Option<String>,
     name: String,
     object: Value,
+    /// What was done to it beyond cleaning, for its result.
+    note: Option<String>,
 }
 
 const CRDS: &str = "customresourcedefinitions.apiextensions.k8s.io";
@@ -260,7 +326,12 @@ impl Run<'_> {
                     }
                 }
                 let outcomes: Vec<ItemResult> = futures::stream::iter(prepared)
-                    .map(|p| self.restore_one(p, &catalog))
+                    .map(|p| async {
+                        match self.restore_disk(p).await {
+                            Ok(p) => self.restore_one(p, &catalog).await,
+                            Err(failed) => failed,
+                        }
+                    })
                     .buffer_unordered(self.tuning.restore_concurrency)
                     .collect()
                     .await;
@@ -416,10 +487,74 @@ impl Run<'_> {
         };
         restore_rules::clean(gr, &mut object, &options);
         restore_rules::remap_namespaces(gr, &mut object, &self.spec.namespace_mappings);
+        if gr == "persistentvolumeclaims"
+            && let Some(volume) = object["spec"]["volumeName"].as_str()
+            && let Some(renamed) = self.volumes.renamed.lock().expect("lock").get(volume).cloned()
+        {
+            object["spec"]["volumeName"] = Value::String(renamed);
+        }
         restore_rules::add_restore_labels(&mut object, self.restore, self.spec.backup.as_str());
         let namespace = object["metadata"]["namespace"].as_str().map(str::to_owned);
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        Ok(Prepared { resource: gr.to_owned(), namespace, name, object })
+        Ok(Prepared { resource: gr.to_owned(), namespace, name, object, note: None })
+    }
+
+    /// A PV whose disk was snapshotted gets a new volume made from the snapshot, and points at
+    /// it. It keeps its name unless that is taken (the original PV still exists) or its claim
+    /// moved to another namespace; then it gets a new one, which its PVC follows. A PV whose
+    /// claim is already back in the cluster is left to the usual handling of existing objects,
+    /// so that running a restore twice makes no second volume.
+    async fn restore_disk(&self, mut p: Prepared) -> Result<Prepared, ItemResult> {
+        let Some(snapshot) = self.volumes.snapshots.get(&p.name).filter(|_| p.resource == "persistentvolumes") else {
+            return Ok(p);
+        };
+        let failed = |message: String| ItemResult {
+            resource: p.resource.clone(),
+            namespace: None,
+            name: p.name.clone(),
+            outcome: ItemOutcome::Failed,
+            message: Some(message),
+        };
+        let client = &self.conn.client;
+        let exists = |path: String| async move {
+            match objects::get(client, &path).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.is_not_found() => Ok(false),
+                Err(e) => Err(e.message),
+            }
+        };
+        let pv_exists = exists(format!("/api/v1/persistentvolumes/{}", p.name)).await.map_err(failed)?;
+        let claim = &p.object["spec"]["claimRef"];
+        let (claim_ns, claim_name) = (claim["namespace"].as_str(), claim["name"].as_str());
+        if let (Some(ns), Some(claim_name)) = (claim_ns, claim_name)
+            && pv_exists
+            && exists(format!("/api/v1/namespaces/{ns}/persistentvolumeclaims/{claim_name}")).await.map_err(failed)?
+        {
+            return Ok(p);
+        }
+        let remapped = claim_ns.is_some_and(|ns| self.spec.namespace_mappings.values().any(|new| new == ns));
+        let zone = self.spec.volume_az.clone().unwrap_or_else(|| snapshot.availability_zone.clone());
+        let tags = BTreeMap::from([
+            ("ark.heptio.com/restore".to_owned(), self.restore.to_owned()),
+            ("ark.heptio.com/backup".to_owned(), self.spec.backup.to_string()),
+            ("ark.heptio.com/pv".to_owned(), p.name.clone()),
+        ]);
+        let location = &self.volumes.locations[&snapshot.location];
+        let volume = volumes::restore_volume(location, snapshot, &zone, &tags, self.tuning.snapshot_timeout.0)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        snapshot::point_at_volume(&mut p.object, &volume, &zone);
+        let mut note = format!("new volume {volume} from snapshot {}", snapshot.snapshot_id);
+        if pv_exists || remapped {
+            let new_name = restore_rules::renamed_volume(&p.name, self.restore);
+            note.push_str(&format!(", restored as {new_name}"));
+            self.volumes.renamed.lock().expect("lock").insert(p.name.clone(), new_name.clone());
+            p.object["metadata"]["name"] = Value::String(new_name.clone());
+            p.name = new_name;
+        }
+        self.log.info(&format!("persistent volume {}: {note}", snapshot.persistent_volume));
+        p.note = Some(note);
+        Ok(p)
     }
 
     async fn restore_one(&self, p: Prepared, catalog: &ResourceCatalog) -> ItemResult {
@@ -438,7 +573,10 @@ impl Run<'_> {
         let client = &self.conn.client;
         let dry_run = self.spec.dry_run;
         match objects::create(client, &collection, &p.object, dry_run).await {
-            Ok(_) => result.outcome = if dry_run { ItemOutcome::WouldCreate } else { ItemOutcome::Created },
+            Ok(_) => {
+                result.outcome = if dry_run { ItemOutcome::WouldCreate } else { ItemOutcome::Created };
+                result.message = p.note.clone();
+            }
             Err(e) if e.is_already_exists() => {
                 let path = format!("{collection}/{}", p.name);
                 match self.existing(&path, &p, dry_run).await {
@@ -534,8 +672,17 @@ impl Run<'_> {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
+                // The server's conditions say why (a name already in use, say).
+                let why: Vec<String> = live["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["status"] != "True")
+                    .map(|c| format!("{}: {}", c["type"].as_str().unwrap_or("?"), c["message"].as_str().unwrap_or("")))
+                    .collect();
+                let why = if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) };
                 return Err(format!(
-                    "CRD {crd} did not become Established within {}s; its custom resources will fail",
+                    "CRD {crd} did not become Established within {}s{why}; its custom resources will fail",
                     self.wait_timeout.as_secs()
                 ));
             }

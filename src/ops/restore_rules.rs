@@ -356,11 +356,23 @@ pub(crate) fn label_value(value: &str) -> String {
     if value.len() <= 63 {
         return value.to_owned();
     }
-    // FNV-1a: tiny, and stable across platforms and releases (std's hasher promises neither).
-    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     let head: String = value.chars().take(56).collect();
     let head = head.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    format!("{head}-{:06x}", hash & 0xff_ffff)
+    format!("{head}-{}", short_hash(value))
+}
+
+/// The name a restored PersistentVolume gets when its own name is taken: the original name with
+/// a suffix derived from the restore, so that running the same restore again gives the same name.
+pub(crate) fn renamed_volume(original: &str, restore: &str) -> String {
+    let head: String = original.chars().take(240).collect();
+    format!("{head}-{}", short_hash(&format!("{restore}/{original}")))
+}
+
+/// Six hex digits of FNV-1a: tiny, and stable across platforms and releases (std's hasher
+/// promises neither).
+fn short_hash(value: &str) -> String {
+    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{:06x}", hash & 0xff_ffff)
 }
 
 #[cfg(test)]

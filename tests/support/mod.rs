@@ -244,3 +244,32 @@ pub fn delete_namespaces(namespaces: &[&str]) {
     }
     panic!("namespaces {namespaces:?} were not deleted within 2 minutes");
 }
+
+/// Calls the test server's EC2 query API (moto does not check signatures, but reads the
+/// service from the credential scope); returns the XML answer.
+pub fn ec2(params: &[(&str, &str)]) -> String {
+    let mut args = vec![
+        "-sS".to_owned(),
+        "--fail-with-body".to_owned(),
+        "-H".to_owned(),
+        "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0".to_owned(),
+        "--data-urlencode".to_owned(),
+        "Version=2016-11-15".to_owned(),
+    ];
+    for (key, value) in params {
+        args.push("--data-urlencode".to_owned());
+        args.push(format!("{key}={value}"));
+    }
+    args.push(format!("{}/", env().s3_endpoint()));
+    let out = Command::new("curl").args(&args).output().expect("run curl");
+    let body = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "EC2 {params:?}: {body}");
+    body
+}
+
+/// The text of every `<tag>...</tag>` in an XML answer.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    xml.split(&open).skip(1).filter_map(|s| s.split(&close).next()).map(str::to_owned).collect()
+}

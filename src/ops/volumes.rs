@@ -1,0 +1,249 @@
+//! Persistent volumes' data in backups and restores: snapshot every PV a backup holds and wait
+//! until the snapshots are complete; at restore, make new volumes from them; delete them with
+//! their backup.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::run_log::RunLog;
+use crate::config::SnapshotLocation;
+use crate::model::{ResourceName, SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot};
+use crate::snapshot::{self, SnapshotError, SnapshotState, VolumeSnapshotter};
+
+/// Snapshots started at once (EC2 throttles CreateSnapshot per account).
+const CONCURRENCY: usize = 4;
+
+/// A volume snapshot location, opened and checked.
+pub(crate) struct Snapshots {
+    pub(crate) location: ResourceName,
+    provider: &'static str,
+    snapshotter: Box<dyn VolumeSnapshotter>,
+}
+
+impl Snapshots {
+    /// Opens the location and checks that its region, endpoint and credentials work, so that a
+    /// backup or restore that needs it fails before it starts rather than halfway.
+    pub(crate) async fn open(location: ResourceName, config: &SnapshotLocation) -> Result<Self, SnapshotError> {
+        let snapshotter = snapshot::open(config).await;
+        snapshotter.check().await.map_err(|e| SnapshotError {
+            op: format!("volume snapshot location {location}: {}", e.op),
+            message: e.message,
+            not_found: false,
+        })?;
+        Ok(Self { location, provider: "aws", snapshotter })
+    }
+}
+
+/// What snapshotting a backup's volumes came to.
+#[derive(Debug, Default)]
+pub(crate) struct VolumeReport {
+    pub(crate) snapshots: Vec<VolumeSnapshot>,
+    pub(crate) not_snapshotted: Vec<VolumeNotSnapshotted>,
+    pub(crate) errors: Vec<String>,
+}
+
+/// Progress while waiting for snapshots: how many are complete out of how many.
+pub(crate) type OnProgress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+
+/// Snapshots every EBS volume behind `pvs`, tags each snapshot, and waits until all are
+/// complete (or failed, or `timeout` passed). PVs that are not EBS volumes are reported with the
+/// reason, and failures name their PV.
+pub(crate) async fn snapshot_volumes(
+    snapshots: &Snapshots,
+    pvs: &[Value],
+    tags: &BTreeMap<String, String>,
+    timeout: Duration,
+    log: &RunLog,
+    on_progress: OnProgress<'_>,
+) -> VolumeReport {
+    let mut report = VolumeReport::default();
+    let mut disks = Vec::new();
+    for pv in pvs {
+        let name = pv["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        match snapshot::disk_of(pv) {
+            Ok(disk) => disks.push((name, disk)),
+            Err(reason) => {
+                log.info(&format!("persistent volume {name} not snapshotted: {reason}"));
+                report.not_snapshotted.push(VolumeNotSnapshotted { persistent_volume: name, reason });
+            }
+        }
+    }
+    let started: Vec<VolumeSnapshot> = futures::stream::iter(disks)
+        .map(|(pv, disk)| start_snapshot(snapshots, pv, disk, tags, log))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    report.snapshots = started;
+    wait_completed(snapshots, &mut report.snapshots, timeout, log, on_progress).await;
+    report.snapshots.sort_by(|a, b| a.persistent_volume.cmp(&b.persistent_volume));
+    for s in report.snapshots.iter().filter(|s| s.phase == SnapshotPhase::Failed) {
+        report.errors.push(format!(
+            "persistent volume {}: snapshot of {} failed: {}",
+            s.persistent_volume,
+            s.volume_id,
+            s.error.as_deref().unwrap_or("unknown error")
+        ));
+    }
+    report
+}
+
+async fn start_snapshot(
+    snapshots: &Snapshots,
+    pv: String,
+    disk: snapshot::DiskRef,
+    tags: &BTreeMap<String, String>,
+    log: &RunLog,
+) -> VolumeSnapshot {
+    let mut record = VolumeSnapshot {
+        persistent_volume: pv.clone(),
+        provider: snapshots.provider.to_owned(),
+        location: snapshots.location.to_string(),
+        volume_id: disk.volume_id.clone(),
+        availability_zone: disk.zone.clone().unwrap_or_default(),
+        volume_type: None,
+        iops: None,
+        throughput: None,
+        encrypted: false,
+        kms_key_id: None,
+        size_gib: None,
+        snapshot_id: String::new(),
+        phase: SnapshotPhase::Failed,
+        error: None,
+    };
+    let volume = match snapshots.snapshotter.describe_volume(&disk.volume_id).await {
+        Ok(volume) => volume,
+        Err(e) => {
+            record.error = Some(e.to_string());
+            return record;
+        }
+    };
+    if record.availability_zone.is_empty() {
+        record.availability_zone = volume.availability_zone.clone();
+    }
+    record.volume_type = volume.volume_type.clone();
+    record.iops = volume.iops;
+    record.throughput = volume.throughput;
+    record.encrypted = volume.encrypted;
+    record.kms_key_id = volume.kms_key_id.clone();
+    record.size_gib = volume.size_gib;
+    let mut all_tags = volume.tags.clone();
+    all_tags.extend(tags.clone());
+    all_tags.insert("ark.heptio.com/pv".into(), pv.clone());
+    match snapshots.snapshotter.create_snapshot(&volume, &all_tags).await {
+        Ok(id) => {
+            log.info(&format!("persistent volume {pv}: snapshot {id} of {} started", disk.volume_id));
+            record.snapshot_id = id;
+        }
+        Err(e) => record.error = Some(e.to_string()),
+    }
+    record
+}
+
+/// Polls until every started snapshot (one without an error) is complete or failed; those
+/// still pending at the timeout fail.
+async fn wait_completed(
+    snapshots: &Snapshots,
+    records: &mut [VolumeSnapshot],
+    timeout: Duration,
+    log: &RunLog,
+    on_progress: OnProgress<'_>,
+) {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(500);
+    let total = records.len();
+    let mut pending: Vec<usize> = (0..total).filter(|&i| records[i].error.is_none()).collect();
+    loop {
+        on_progress(total - pending.len(), total);
+        if pending.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = pending.iter().map(|&i| records[i].snapshot_id.clone()).collect();
+        let states = snapshots.snapshotter.snapshot_states(&ids).await.unwrap_or_else(|e| {
+            log.warn(&format!("checking snapshots: {e}; retrying"));
+            BTreeMap::new()
+        });
+        let timed_out = Instant::now() >= deadline;
+        pending.retain(|&i| {
+            let record = &mut records[i];
+            match states.get(&record.snapshot_id) {
+                Some(SnapshotState::Completed) => {
+                    log.info(&format!(
+                        "persistent volume {}: snapshot {} completed",
+                        record.persistent_volume, record.snapshot_id
+                    ));
+                    record.phase = SnapshotPhase::Completed;
+                    false
+                }
+                Some(SnapshotState::Failed(message)) => {
+                    record.error = Some(message.clone());
+                    false
+                }
+                _ if timed_out => {
+                    record.error = Some(format!("not completed within {}s", timeout.as_secs()));
+                    false
+                }
+                _ => true,
+            }
+        });
+        if !pending.is_empty() {
+            tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+            pause = (pause * 2).min(Duration::from_secs(15));
+        }
+    }
+}
+
+/// Makes a new volume from a snapshot in `zone` and waits until it is available; returns its id.
+pub(crate) async fn restore_volume(
+    snapshots: &Snapshots,
+    snapshot: &VolumeSnapshot,
+    zone: &str,
+    tags: &BTreeMap<String, String>,
+    timeout: Duration,
+) -> Result<String, SnapshotError> {
+    let id = snapshots.snapshotter.create_volume(snapshot, zone, tags).await?;
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(500);
+    while !snapshots.snapshotter.volume_available(&id).await? {
+        if Instant::now() >= deadline {
+            return Err(SnapshotError {
+                op: format!("wait for EBS volume {id}"),
+                message: format!("not available within {}s", timeout.as_secs()),
+                not_found: false,
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+    }
+    Ok(id)
+}
+
+/// Deletes the snapshots of a backup; ones already gone count as deleted.
+pub(crate) async fn delete_snapshots(
+    records: &[VolumeSnapshot],
+    locations: &BTreeMap<ResourceName, SnapshotLocation>,
+) -> Result<usize, SnapshotError> {
+    let mut opened: BTreeMap<&str, Snapshots> = BTreeMap::new();
+    let mut deleted = 0;
+    for record in records.iter().filter(|r| !r.snapshot_id.is_empty()) {
+        if !opened.contains_key(record.location.as_str()) {
+            let config = ResourceName::parse(&record.location).ok().and_then(|n| locations.get(&n).map(|c| (n, c)));
+            let Some((name, config)) = config else {
+                return Err(SnapshotError {
+                    op: format!("delete snapshot {}", record.snapshot_id),
+                    message: format!(
+                        "volume snapshot location {} is not configured; add it with `ark config set-snapshot-location`",
+                        record.location
+                    ),
+                    not_found: false,
+                });
+            };
+            opened.insert(&record.location, Snapshots::open(name, config).await?);
+        }
+        opened[record.location.as_str()].snapshotter.delete_snapshot(&record.snapshot_id).await?;
+        deleted += 1;
+    }
+    Ok(deleted)
+}
