@@ -312,6 +312,8 @@ mod tests {
         assert_eq!(report.skipped.len(), 1);
         assert_eq!(report.skipped[0].backup, "broken");
         assert!(bucket.list_keys(&"backups/old".into()).await.unwrap().is_empty());
+        let listed: Vec<String> = backups::list_backups(&bucket).await.unwrap().into_iter().map(|l| l.name).collect();
+        assert_eq!(listed, ["new", "broken"], "no empty directory is left to be listed");
         assert!(bucket.list_keys(&"restores/from-old".into()).await.unwrap().is_empty());
         assert!(!bucket.list_keys(&"backups/new".into()).await.unwrap().is_empty());
         assert!(!bucket.list_keys(&"restores/from-new".into()).await.unwrap().is_empty());
