@@ -290,6 +290,10 @@ fn daemon_takes_first_backups_honours_skip_first_and_pause_and_keeps_backups_of_
     assert_eq!(record["phase"], "Completed");
     assert_eq!(record["spec"]["schedule"], "first");
     assert_eq!(record["itemsBackedUp"], 2, "the two config maps: {record}");
+    // The daemon's own backups go into the local cache without waiting for the next sync.
+    eventually(Duration::from_secs(10), "the backup in the schedule's cached backups", || {
+        json(&ark.run(&["schedule", "describe", "first", "-o", "json"]))["backups"][0]["name"] == name.as_str()
+    });
 
     // A schedule created while the daemon runs is picked up; pausing it stops its backups.
     ark.ok(&["schedule", "create", "often", "--schedule", "@every 2s", "-n", ns, "--include-resources", "configmaps"]);

@@ -21,8 +21,9 @@ use super::output::{self, human_time};
 #[command(after_help = "Examples:\n  ark daemon\n  ark daemon --restore-only          \
 # disaster recovery into a new cluster: sync only\n  ark daemon --sync-interval 5m --gc-interval 30m\n\n\
 One daemon runs per state file ($XDG_STATE_HOME/ark/state.json); a second one refuses to start. \
-SIGTERM or Ctrl-C stops it cleanly: a running backup ends Failed with reason \"interrupted\", its \
-record written, and the daemon exits 0.")]
+SIGTERM or Ctrl-C stops it cleanly: a running backup stops and ends Failed with reason \
+\"interrupted\" (in its record, or in the schedule's last run if it had written nothing yet), \
+and the daemon exits 0.")]
 pub(crate) struct DaemonArgs {
     /// Only sync: run no schedules and expire no backups (for disaster recovery into a new
     /// cluster, as Ark's server's restore-only mode).
@@ -34,8 +35,9 @@ pub(crate) struct DaemonArgs {
     /// How often to delete expired backups.
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub(crate) gc_interval: HumanDuration,
-    /// How often to look at the schedules and the state file (for tests).
-    #[arg(long, value_name = "DURATION", default_value = "1s", hide = true)]
+    /// How often to look at the schedules and the state file: a schedule created, paused or due is
+    /// acted on within this time.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
     pub(crate) tick: HumanDuration,
 }
 

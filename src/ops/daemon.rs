@@ -7,8 +7,9 @@
 //! to the state file before its backup starts, so a daemon killed mid-backup restarts knowing
 //! which backup was in flight, marks that backup's record Failed, and goes on from the next cron
 //! time. Runs of one schedule never overlap. On cancellation (SIGTERM, Ctrl-C) the running
-//! backups are interrupted the way `backup create` is: each ends Failed with reason
-//! "interrupted", its record written, before the daemon returns.
+//! backups are interrupted the way `backup create` is (a backup that has written its record ends
+//! Failed with reason "interrupted"; one that had written nothing stops), and what became of each
+//! is recorded before the daemon returns.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,7 +27,7 @@ use super::sync::{self, LocationChanges};
 use crate::cluster::{Connection, KubeTarget};
 use crate::config::{Config, Dirs};
 use crate::model::{BackupPhase, BackupRecord, BackupSpec, LastBackup, ResourceName, ScheduleRecord};
-use crate::state::{DaemonLock, State, StateError, StateFile};
+use crate::state::{BackupSummary, CachedBackup, DaemonLock, State, StateError, StateFile};
 use crate::store::{Bucket, BucketLayout};
 
 /// Where time comes from, so the loop can be driven by a fixed clock in tests.
@@ -333,6 +334,23 @@ fn finish_run(
         reason: reason.clone(),
     });
     set_last_phase(env, &outcome.schedule, &outcome.backup, phase, reason, observer);
+    if let Ok(record) = &outcome.result {
+        remember_backup(env, record, observer);
+    }
+}
+
+/// Puts a backup the daemon just took into the cache of its location (if that location has
+/// been synced), so the cache need not wait for the next sync to know it.
+fn remember_backup(env: &DaemonEnv, record: &BackupRecord, observer: &dyn DaemonObserver) {
+    let result = env.state.update(|s| {
+        if let Some(cache) = s.cache.get_mut(&record.spec.storage_location) {
+            cache.backups.insert(record.name.to_string(), CachedBackup::Readable(BackupSummary::from(record)));
+        }
+        Ok::<_, StateError>(())
+    });
+    if let Err(e) = result {
+        observer.on_event(DaemonEvent::Problem(format!("cache backup {}: {}", record.name, describe(&e))));
+    }
 }
 
 /// Records what became of a schedule's backup, if that backup is still its last one.
