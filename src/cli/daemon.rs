@@ -241,6 +241,7 @@ impl DaemonObserver for DaemonLog {
                 }
             }
             DaemonEvent::Problem(message) => self.print(&format!("error: {message}")),
+            DaemonEvent::Stopping { running: 0 } => self.print("stopping"),
             DaemonEvent::Stopping { running } => {
                 self.print(&format!("stopping: waiting for {running} running backups to record how far they got"));
             }
