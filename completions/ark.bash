@@ -382,7 +382,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__backup__subcmd__create)
-            opts="-n -l -o -v -y -h -V --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --hooks --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +441,10 @@ _ark() {
                     return 0
                     ;;
                 --volume-snapshot-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hooks)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2182,7 +2186,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__schedule__subcmd__create)
-            opts="-n -l -o -v -y -h -V --schedule --timezone --skip-first --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-n -l -o -v -y -h -V --schedule --timezone --skip-first --namespace --include-namespaces --exclude-namespaces --include-resources --exclude-resources --include-cluster-resources --selector --or-selector --ttl --storage-location --snapshot-volumes --volume-snapshot-location --hooks --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2249,6 +2253,10 @@ _ark() {
                     return 0
                     ;;
                 --volume-snapshot-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hooks)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

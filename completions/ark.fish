@@ -74,6 +74,7 @@ complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcomma
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -167,7 +168,7 @@ complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_sub
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "logs" -d 'Print a restore\'s log'
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "delete" -d 'Delete restore records (the restored objects stay in the cluster)'
 complete -c ark -n "__fish_ark_using_subcommand restore; and not __fish_seen_subcommand_from create get describe logs delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l from-backup -d 'The backup to restore from' -r
+complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l from-backup -d 'The backup to restore from (on a terminal, without it, ark offers the backups to pick from)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -s n -l include-namespaces -l namespace -d 'Namespaces to include, comma-separated; globs such as `team-*` work (default: all)' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l exclude-namespaces -d 'Namespaces to exclude, comma-separated; globs work' -r
 complete -c ark -n "__fish_ark_using_subcommand restore; and __fish_seen_subcommand_from create" -l include-resources -d 'Resources to include, comma-separated: `deployments.apps`, `deploy`, `Deployment`, `configmaps` (default: all)' -r
@@ -282,6 +283,7 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcom
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l snapshot-volumes -d 'Snapshot the disks of the persistent volumes in the backup (default: true when a volume snapshot location is configured or named); `--snapshot-volumes=false` takes none' -r -f -a "true\t''
 false\t''"
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l volume-snapshot-location -d 'Volume snapshot location to take the snapshots through (default: the configured default)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l hooks -d 'A YAML file of hooks: commands run in the containers of pods chosen by namespace and label selector, before and after the backup (see the README). A pod\'s own hook annotations (`pre.hook.backup.ark.heptio.com/command`...) take precedence' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''

@@ -100,6 +100,10 @@ install_moto() {
 
 install_all() {
     apt_install openssl curl jq python3
+    # The tests also drive kubectl, a terminal (tmux) and man.
+    command -v kubectl >/dev/null || apt_install kubernetes-client
+    command -v tmux >/dev/null || apt_install tmux
+    command -v man >/dev/null || apt_install man-db
     if [ -z "${ETCD_BIN:-}" ]; then apt_install etcd-server; fi
     if [ -z "${KUBE_APISERVER_BIN:-}" ] || [ -z "${KUBE_CONTROLLER_MANAGER_BIN:-}" ]; then build_kubernetes; fi
     install_moto

@@ -85,6 +85,8 @@ pub(crate) struct Tuning {
     /// How long a backup waits for its volume snapshots to complete, and a restore for the
     /// volumes it makes from them to become available.
     pub(crate) snapshot_timeout: HumanDuration,
+    /// Pods whose backup hooks run at once (each pod runs its own hooks in order).
+    pub(crate) hook_concurrency: usize,
 }
 
 impl Default for Tuning {
@@ -94,6 +96,7 @@ impl Default for Tuning {
             page_size: 500,
             restore_concurrency: 16,
             snapshot_timeout: HumanDuration(std::time::Duration::from_secs(3600)),
+            hook_concurrency: 8,
         }
     }
 }
@@ -205,7 +208,11 @@ impl Config {
             ));
         }
         let tuning = &self.tuning;
-        if tuning.list_concurrency == 0 || tuning.restore_concurrency == 0 || tuning.page_size == 0 {
+        if tuning.list_concurrency == 0
+            || tuning.restore_concurrency == 0
+            || tuning.hook_concurrency == 0
+            || tuning.page_size == 0
+        {
             return Err(invalid("tuning".into(), "concurrency and page size must be at least 1".into()));
         }
         Ok(())

@@ -163,7 +163,25 @@ fn schedule_create_get_pause_unpause_delete_round_trip() {
     let next = created["nextRun"].as_str().unwrap();
     assert!(next.contains("T01:00:00") || next.contains("T00:00:00"), "{next}");
 
-    ark.ok(&["schedule", "create", "hourly", "--schedule", "@every 1h"]);
+    // Every backup create flag carries over into the schedule's backups, --hooks FILE included.
+    let hooks = ark.home().join("hooks.yaml");
+    std::fs::write(
+        &hooks,
+        "resources:\n  - name: quiesce-db\n    includedNamespaces: [shop-db]\n    pre:\n      - exec: {command: [sync]}\n",
+    )
+    .unwrap();
+    let hourly = json(&ark.run(&[
+        "schedule",
+        "create",
+        "hourly",
+        "--schedule",
+        "@every 1h",
+        "--hooks",
+        hooks.to_str().unwrap(),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(hourly["template"]["hooks"][0]["name"], "quiesce-db", "{hourly}");
     let all = json(&ark.run(&["schedule", "get", "-o", "json"]));
     let names: Vec<&str> = all.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["hourly", "nightly"]);

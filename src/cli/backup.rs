@@ -1,11 +1,12 @@
 //! `ark backup ...`: create, list, describe, fetch the logs of, download and delete backups.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
 use crate::model::{
-    BackupPhase, BackupRecord, BackupSpec, HumanDuration, IncludeExclude, ResourceName, VolumeSnapshot,
+    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, HumanDuration, IncludeExclude, PodHookSpec,
+    ResourceName, VolumeSnapshot, parse_hooks_file,
 };
 use crate::ops::backup::{BackupRequest, create_backup};
 use crate::ops::backups;
@@ -21,7 +22,8 @@ pub(crate) enum Command {
     /// Back up the cluster (or part of it) into a storage location.
     #[command(after_help = "Examples:\n  ark backup create pre-upgrade-1-31\n  \
 ark backup create shop --include-namespaces shop,shop-db --ttl 72h\n  \
-ark backup create web-only -n shop -l app=web")]
+ark backup create web-only -n shop -l app=web\n  \
+ark backup create shop-db -n shop --hooks hooks.yaml")]
     Create(CreateArgs),
     /// List backups (from the storage location, the source of truth).
     Get(GetArgs),
@@ -62,6 +64,11 @@ pub(crate) struct BackupOptions {
     /// Volume snapshot location to take the snapshots through (default: the configured default).
     #[arg(long, value_name = "NAME", env = "ARK_VOLUME_SNAPSHOT_LOCATION")]
     pub(crate) volume_snapshot_location: Option<String>,
+    /// A YAML file of hooks: commands run in the containers of pods chosen by namespace and label
+    /// selector, before and after the backup (see the README). A pod's own hook annotations
+    /// (`pre.hook.backup.ark.heptio.com/command`...) take precedence.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) hooks: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -184,7 +191,14 @@ with `ark config set-snapshot-location NAME --provider aws --region R --default`
         snapshot_volumes,
         volume_snapshot_location: snapshot_location.filter(|_| snapshot_volumes),
         schedule: None,
+        hooks: options.hooks.as_deref().map(read_hooks_file).transpose()?.unwrap_or_default(),
     })
+}
+
+/// The entries of a hooks file; one that cannot be read or is invalid is a usage error naming it.
+fn read_hooks_file(path: &Path) -> anyhow::Result<Vec<PodHookSpec>> {
+    let text = std::fs::read_to_string(path).map_err(|e| usage(format!("read hooks file {}: {e}", path.display())))?;
+    parse_hooks_file(&text).map_err(|problem| usage(format!("invalid hooks file {}: {problem}", path.display())))
 }
 
 async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
@@ -217,6 +231,9 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         }
         for error in &r.errors {
             text.push_str(&format!("Error: {error}\n"));
+        }
+        if !r.hooks.is_empty() {
+            text.push_str(&format!("Hooks: {}\n", hooks_summary(&r.hooks)));
         }
         text.push_str(&format!("Details: ark backup describe {}\n", r.name));
         text
@@ -294,20 +311,25 @@ struct Description {
     resource_list: Option<std::collections::BTreeMap<String, Vec<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     volume_snapshots: Option<Vec<VolumeSnapshot>>,
+    #[serde(skip)]
+    details: bool,
 }
 
 async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
     let record = backups::get_backup(&bucket, &args.name).await?;
     let (resource_list, volume_snapshots) = if args.details {
-        (
-            Some(backups::resource_list(&bucket, &args.name).await?),
-            Some(backups::volume_snapshots(&bucket, &args.name).await?),
-        )
+        let resource_list = match backups::resource_list(&bucket, &args.name).await {
+            Ok(list) => Some(list),
+            // A backup that failed before its archive was written has no resource list.
+            Err(backups::LookupError::NotFound { .. }) if record.phase == BackupPhase::Failed => None,
+            Err(e) => return Err(e.into()),
+        };
+        (resource_list, Some(backups::volume_snapshots(&bucket, &args.name).await?))
     } else {
         (None, None)
     };
-    let description = Description { record, resource_list, volume_snapshots };
+    let description = Description { record, resource_list, volume_snapshots, details: args.details };
     output::render(ctx.output, &description, |d| describe_text(d, &bucket.url))?;
     Ok(Outcome::Success)
 }
@@ -346,6 +368,9 @@ fn describe_text(d: &Description, url: &str) -> String {
             human_bytes(r.archive_bytes)
         ),
     );
+    if !r.hooks.is_empty() {
+        line("Hooks:", hooks_summary(&r.hooks));
+    }
     if r.items_excluded_by_label > 0 {
         line(
             "Excluded:",
@@ -410,7 +435,45 @@ fn describe_text(d: &Description, url: &str) -> String {
             for (gr, count) in &r.resource_counts {
                 out.push_str(&format!("  {gr:<48} {count}\n"));
             }
-            out.push_str("\nUse --details to list every object.\n");
+        }
+    }
+    if d.details {
+        if !r.hooks.is_empty() {
+            out.push_str("\nHooks:\n");
+            out.push_str(&hooks_details(&r.hooks));
+        }
+    } else {
+        let what = if r.hooks.is_empty() { "object" } else { "object and hook" };
+        out.push_str(&format!("\nUse --details to list every {what}.\n"));
+    }
+    out
+}
+
+/// `4 in 2 pods (2 pre, 2 post), 1 failed`.
+fn hooks_summary(hooks: &[HookResult]) -> String {
+    let pods: std::collections::BTreeSet<(&str, &str)> =
+        hooks.iter().map(|h| (h.namespace.as_str(), h.pod.as_str())).collect();
+    let pre = hooks.iter().filter(|h| h.phase == HookPhase::Pre).count();
+    let failed = hooks.iter().filter(|h| !h.succeeded()).count();
+    format!("{} in {} pods ({pre} pre, {} post), {failed} failed", hooks.len(), pods.len(), hooks.len() - pre)
+}
+
+/// Each hook: where it ran, what, how it ended, and its output.
+fn hooks_details(hooks: &[HookResult]) -> String {
+    let mut out = String::new();
+    for h in hooks {
+        let source = h.hook_spec.as_ref().map(|s| format!("hooks file entry {s:?}")).unwrap_or("annotation".into());
+        let command = serde_json::to_string(&h.command).unwrap_or_default();
+        out.push_str(&format!(
+            "  {:<4} {}/{}, container {} ({source}): {command}\n",
+            h.phase, h.namespace, h.pod, h.container
+        ));
+        let on_error = if h.succeeded() { String::new() } else { format!(" (onError: {})", h.on_error) };
+        out.push_str(&format!("       {} in {}{on_error}\n", h.outcome(), h.duration));
+        for (stream, text) in [("stdout", &h.stdout), ("stderr", &h.stderr)] {
+            if !text.is_empty() {
+                out.push_str(&format!("       {stream}: {}\n", text.trim_end().replace('\n', "\n               ")));
+            }
         }
     }
     out
@@ -472,7 +535,7 @@ fn join(names: &[ResourceName]) -> String {
 }
 
 /// What a backup spec covers, as `describe` shows it (backups and schedules alike).
-pub(crate) fn scope_lines(spec: &BackupSpec) -> [(&'static str, String); 4] {
+pub(crate) fn scope_lines(spec: &BackupSpec) -> Vec<(&'static str, String)> {
     let list = |filter: &IncludeExclude| {
         let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
         let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
@@ -483,12 +546,17 @@ pub(crate) fn scope_lines(spec: &BackupSpec) -> [(&'static str, String); 4] {
         Some(false) => "excluded",
         None => "auto",
     };
-    [
+    let mut lines = vec![
         ("Namespaces:", list(&spec.namespaces)),
         ("Resources:", list(&spec.resources)),
         ("Cluster-scoped:", cluster_scoped.to_owned()),
         ("Label selector:", labels_text(&spec.labels)),
-    ]
+    ];
+    if !spec.hooks.is_empty() {
+        let names: Vec<&str> = spec.hooks.iter().map(|h| h.name.as_str()).collect();
+        lines.push(("Hooks file:", names.join(", ")));
+    }
+    lines
 }
 
 fn labels_text(labels: &crate::model::LabelFilter) -> String {

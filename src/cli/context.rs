@@ -45,17 +45,27 @@ impl Ctx {
         Ok(Connection::open(&self.kube).await?)
     }
 
+    /// Whether a person can be asked: stdin and stderr are a terminal and `--yes` was not given.
+    pub(crate) fn interactive(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.assume_yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
     /// Asks the person at the terminal to confirm; `--yes` answers for them. Without a
     /// terminal nothing waits for input: the caller is told to pass `--yes`.
     pub(crate) fn confirm(&self, question: &str) -> anyhow::Result<bool> {
-        use std::io::IsTerminal;
         if self.assume_yes {
             return Ok(true);
         }
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        if !self.interactive() {
             return Err(super::exit::usage(format!("{question} Not asking without a terminal: pass --yes to confirm")));
         }
         Ok(dialoguer::Confirm::new().with_prompt(question).default(false).interact()?)
+    }
+
+    /// Lets the person at the terminal pick one of `items`; only call it when `interactive()`.
+    pub(crate) fn pick(&self, prompt: &str, items: &[String]) -> anyhow::Result<usize> {
+        Ok(dialoguer::Select::new().with_prompt(prompt).items(items).default(0).interact()?)
     }
 
     /// Opens the storage location `name` (or the default one).

@@ -26,10 +26,28 @@ fn generated_files() -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// The same exit codes for every verb (README, `ark --help`), on every page.
+const EXIT_STATUS: &str = ".SH \"EXIT STATUS\"
+.TP
+0
+success
+.TP
+1
+failure
+.TP
+2
+usage or configuration error (bad flags, names, cron expressions, config file; a missing choice
+without a terminal)
+.TP
+3
+partially failed: the operation finished, but some items failed
+";
+
 fn man_pages(command: &clap::Command, name: &str, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
     let mut out = Vec::new();
     let page = command.clone().name(name.to_owned()).display_name(name.replace('-', " "));
     if clap_mangen::Man::new(page).render(&mut out).is_ok() {
+        out.extend_from_slice(EXIT_STATUS.as_bytes());
         files.insert(PathBuf::from("man").join(format!("{name}.1")), out);
     }
     for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {

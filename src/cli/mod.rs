@@ -148,15 +148,24 @@ pub(crate) fn interrupt_token() -> tokio_util::sync::CancellationToken {
 }
 
 fn init_logging(verbose: u8) {
+    // kube logs every 5xx answer as an error of its own; ark reports each failure itself, with
+    // what it was doing, so kube's lines only show from -vv.
     let default = match verbose {
-        0 => "warn",
-        1 => "warn,ark=info",
+        0 => "warn,kube_client=off",
+        1 => "warn,ark=info,kube_client=off",
         2 => "info,ark=debug",
         _ => "debug,ark=trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ARK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(verbose >= 2).init();
+    // Colour only for a person at a terminal, and never with NO_COLOR (https://no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose >= 2)
+        .with_ansi(colour)
+        .init();
 }
 
 #[cfg(test)]

@@ -120,6 +120,16 @@ impl BackupObserver for BackupReporter {
             }
             BackupEvent::Finishing => self.reporter.stage(&format!("backup {}: writing metadata", self.name)),
             BackupEvent::Warning(message) => self.reporter.warn(&message),
+            BackupEvent::Hook(hook) if hook.succeeded() => self.reporter.stage(&format!(
+                "backup {}: {}: {} in {}",
+                self.name,
+                hook.hook_name(),
+                hook.outcome(),
+                hook.duration
+            )),
+            BackupEvent::Hook(hook) => {
+                self.reporter.warn(&format!("{}: {} (onError: {})", hook.hook_name(), hook.outcome(), hook.on_error));
+            }
         }
     }
 }

@@ -4,8 +4,8 @@
 use clap::{Args, Subcommand};
 
 use crate::model::{
-    ExistingPolicy, HumanDuration, IncludeExclude, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
-    RestoreResults, RestoreSpec,
+    BackupPhase, ExistingPolicy, HumanDuration, IncludeExclude, ItemOutcome, ItemResult, ResourceName, RestorePhase,
+    RestoreRecord, RestoreResults, RestoreSpec,
 };
 use crate::ops::restore::{RestoreRequest, create_restore, parse_mappings};
 use crate::ops::restores;
@@ -37,7 +37,7 @@ ark restore create --from-backup shop --dry-run -o yaml")]
 pub(crate) struct CreateArgs {
     /// Name of the restore (default: BACKUP-YYYYMMDDhhmmss).
     pub(crate) name: Option<ResourceName>,
-    /// The backup to restore from.
+    /// The backup to restore from (on a terminal, without it, ark offers the backups to pick from).
     #[arg(long, value_name = "BACKUP")]
     pub(crate) from_backup: Option<ResourceName>,
     #[command(flatten)]
@@ -138,11 +138,50 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Offers the restorable backups of the location, newest first.
+async fn pick_backup(bucket: &crate::store::Bucket, ctx: &Ctx) -> anyhow::Result<ResourceName> {
+    let mut records: Vec<_> = crate::ops::backups::list_backups(bucket)
+        .await?
+        .into_iter()
+        .filter_map(|listed| listed.record.ok())
+        .filter(|r| matches!(r.phase, BackupPhase::Completed | BackupPhase::PartiallyFailed))
+        .collect();
+    if records.is_empty() {
+        anyhow::bail!("storage location {} holds no backup to restore from (see `ark backup get`)", bucket.name);
+    }
+    records.sort_by_key(|r| std::cmp::Reverse(r.start_timestamp));
+    let items: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!("{:<40} {:<16} {}  {} items", r.name, r.phase, human_time(&r.start_timestamp), r.items_backed_up)
+        })
+        .collect();
+    let index = ctx.pick(&format!("Restore from which backup in {}?", bucket.name), &items)?;
+    Ok(records.swap_remove(index).name)
+}
+
+/// What a restore will do, for the person confirming it.
+fn restore_summary(spec: &RestoreSpec, server: &str) -> String {
+    let mut text = format!("Restore backup {} into {server}", spec.backup);
+    if !spec.namespace_mappings.is_empty() {
+        let mappings: Vec<String> = spec.namespace_mappings.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+        text.push_str(&format!(", moving namespaces {}", mappings.join(", ")));
+    }
+    text.push_str(match spec.existing_resource_policy {
+        ExistingPolicy::None => "; objects that already exist are left alone",
+        ExistingPolicy::Update => "; objects that already exist are UPDATED to the backed-up state",
+    });
+    text.push_str(". Go ahead?");
+    text
+}
+
 async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
-    let Some(backup) = args.from_backup.clone() else {
-        return Err(usage("name the backup to restore with --from-backup (see `ark backup get`)"));
+    let backup = match args.from_backup.clone() {
+        Some(backup) => backup,
+        None if ctx.interactive() => pick_backup(&bucket, ctx).await?,
+        None => return Err(usage("name the backup to restore with --from-backup (see `ark backup get`)")),
     };
     let now = chrono::Utc::now();
     let name = match &args.name {
@@ -174,6 +213,9 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         volume_az: args.volume_az.clone(),
     };
     let conn = ctx.connect().await?;
+    if !spec.dry_run && ctx.interactive() && !ctx.confirm(&restore_summary(&spec, &conn.server))? {
+        anyhow::bail!("nothing restored");
+    }
     let reporter = RestoreReporter::new(ctx.output, name.as_str());
     let request = RestoreRequest {
         name: name.clone(),

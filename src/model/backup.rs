@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::filters::{IncludeExclude, LabelFilter};
+use super::hooks::{HookResult, PodHookSpec};
 use super::{HumanDuration, ResourceName, VolumeNotSnapshotted};
 
 pub(crate) const RECORD_API_VERSION: &str = "ark.heptio.com/v1";
@@ -52,6 +53,10 @@ pub(crate) struct BackupSpec {
     /// The schedule that made this backup, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) schedule: Option<String>,
+    /// Hooks for pods chosen by namespace and labels (`--hooks FILE`), besides those pods
+    /// declare in their annotations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) hooks: Vec<PodHookSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +106,9 @@ pub(crate) struct BackupRecord {
     pub(crate) errors: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) failure_reason: Option<String>,
+    /// Every hook run, pre hooks first, in the order each pod ran them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) hooks: Vec<HookResult>,
     pub(crate) ark_version: String,
     pub(crate) format_version: String,
 }
@@ -131,6 +139,7 @@ impl BackupRecord {
             warnings: Vec::new(),
             errors: Vec::new(),
             failure_reason: None,
+            hooks: Vec::new(),
             ark_version: env!("CARGO_PKG_VERSION").to_owned(),
             format_version: crate::archive::FORMAT_VERSION.to_owned(),
         }

@@ -5,6 +5,7 @@ mod backup;
 mod cron_expr;
 mod duration;
 mod filters;
+mod hooks;
 mod names;
 mod resource;
 mod restore;
@@ -15,6 +16,10 @@ pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use cron_expr::{CronError, CronExpr, parse_timezone};
 pub(crate) use duration::{DurationError, HumanDuration};
 pub(crate) use filters::{EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, is_excluded_by_label};
+pub(crate) use hooks::{
+    DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, PodHookSpec, annotation_hook,
+    parse_hooks_file,
+};
 pub(crate) use names::{NameError, ResourceName};
 pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{

@@ -79,7 +79,6 @@ impl ScheduleRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HumanDuration, IncludeExclude, LabelFilter};
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
@@ -93,17 +92,10 @@ mod tests {
             paused: false,
             skip_first: false,
             created: at(created),
-            template: BackupSpec {
-                namespaces: IncludeExclude::default(),
-                resources: IncludeExclude::default(),
-                include_cluster_resources: None,
-                labels: LabelFilter::default(),
-                ttl: HumanDuration::parse("72h").unwrap(),
-                storage_location: "default".into(),
-                snapshot_volumes: false,
-                volume_snapshot_location: None,
-                schedule: None,
-            },
+            template: serde_json::from_value::<BackupSpec>(
+                serde_json::json!({"ttl": "72h", "storageLocation": "default"}),
+            )
+            .unwrap(),
             last_run: None,
             last_backup: None,
         }

@@ -1,6 +1,7 @@
-//! Taking a backup: discover what the server serves, decide what is in scope, list every type
-//! at one etcd revision, stream the objects through tar.gz into a multipart upload, then write
-//! the log, the resource list and, last, the record that makes the backup visible as done.
+//! Taking a backup: discover what the server serves, decide what is in scope, run the pods'
+//! pre hooks, list every type at one etcd revision, stream the objects through tar.gz into a
+//! multipart upload, run the post hooks, then write the log, the resource list and, last, the
+//! record that makes the backup visible as done.
 //!
 //! Memory stays bounded: pages flow from the listers through a bounded channel to one archive
 //! writer thread, whose output flows through another bounded channel into the upload. What
@@ -19,6 +20,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::hooks::HookRun;
 use super::run_log::RunLog;
 use super::volumes::{self, Snapshots, VolumeReport};
 use crate::archive::ArchiveWriter;
@@ -26,8 +28,8 @@ use crate::cluster::{ApiError, Connection, Pager, ResourceCatalog, discover};
 use crate::config::SnapshotLocation;
 use crate::config::Tuning;
 use crate::model::{
-    BackupPhase, BackupRecord, BackupSpec, ResourceName, ResourceType, SnapshotPhase, VolumeNotSnapshotted,
-    is_excluded_by_label,
+    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, ResourceName, ResourceType, SnapshotPhase,
+    VolumeNotSnapshotted, is_excluded_by_label,
 };
 use crate::store::{Bucket, BucketLayout, StoreError};
 
@@ -102,6 +104,7 @@ pub(crate) enum BackupEvent {
     },
     Finishing,
     Warning(String),
+    Hook(Box<HookResult>),
 }
 
 pub(crate) trait BackupObserver: Send + Sync {
@@ -208,22 +211,33 @@ pub(crate) async fn create_backup(
         Err(e) if e.is_not_found() => {}
         Err(e) => return Err(e.into()),
     }
-    // Nothing is written yet: an interruption just stops.
-    let (version, catalog, selection, snapshots, namespaces) = tokio::select! {
+    // Nothing is written and no hook has run yet: an interruption just stops.
+    let (version, catalog, selection, snapshots) = tokio::select! {
         prepared = async {
             let version = conn.server_version().await?;
             let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
             let selection = select_types(&catalog, &spec)?;
             let snapshots = open_snapshots(&spec, &snapshot_locations).await?;
-            // The namespace list fixes the revision every other type is listed at; a cluster
-            // that will not even list namespaces fails the backup before anything is written.
-            let namespaces = list_namespaces(conn, tuning).await?;
-            Ok::<_, BackupError>((version, catalog, selection, snapshots, namespaces))
+            Ok::<_, BackupError>((version, catalog, selection, snapshots))
         } => prepared?,
         () = cancel.cancelled() => return Err(BackupError::Interrupted),
     };
-
     let log = RunLog::new();
+    // Pre hooks (a database told to flush to disk) run before the namespace list below fixes
+    // the revision, so every object is listed as it is after them.
+    let pods = selection.namespaced.iter().find(|t| t.group.is_empty() && t.resource == "pods");
+    let mut hooks = HookRun::prepare(conn, &spec, pods.map(Arc::as_ref), tuning, &log, observer).await;
+    let pre_hook_failed = hooks.run(HookPhase::Pre).await;
+    // The namespace list fixes the revision every other type is listed at; a cluster that will
+    // not even list namespaces fails the backup before anything is written (but its post hooks).
+    let namespaces = match list_namespaces(conn, tuning).await {
+        Ok(namespaces) => namespaces,
+        Err(e) => {
+            hooks.run(HookPhase::Post).await;
+            return Err(e);
+        }
+    };
+
     let mut record = BackupRecord::new(name.clone(), spec.clone(), now);
     record.server = conn.server.clone();
     record.server_version = version.git_version.clone();
@@ -233,12 +247,22 @@ pub(crate) async fn create_backup(
         observer.on_event(BackupEvent::Warning(error.clone()));
         record.errors.push(error);
     }
-    bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
+    if let Err(e) = bucket.put_json(&BucketLayout::backup_record(&name), &record).await {
+        hooks.run(HookPhase::Post).await;
+        return Err(e.into());
+    }
 
-    let outcome = tokio::select! {
-        outcome = write_backup(conn, bucket, &spec, &selection, namespaces, snapshots.as_ref(), tuning, observer, &log, &mut record) => outcome,
-        () = cancel.cancelled() => Err("interrupted".to_owned()),
+    let outcome = if pre_hook_failed {
+        log.error("a pre hook failed: nothing is backed up");
+        Ok(())
+    } else {
+        tokio::select! {
+            outcome = write_backup(conn, bucket, &spec, &selection, namespaces, snapshots.as_ref(), tuning, observer, &log, &mut record) => outcome,
+            () = cancel.cancelled() => Err("interrupted".to_owned()),
+        }
     };
+    hooks.run(HookPhase::Post).await;
+    let outcome = hooks.finish(&mut record, outcome);
     if let Err(reason) = outcome {
         log.error(&format!("backup failed: {reason}"));
         record.phase = BackupPhase::Failed;

@@ -214,20 +214,11 @@ pub(crate) async fn collect_locations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BackupSpec, HumanDuration};
+    use crate::model::BackupSpec;
 
     fn record(phase: BackupPhase, expiration: &str) -> BackupRecord {
-        let spec = BackupSpec {
-            namespaces: Default::default(),
-            resources: Default::default(),
-            include_cluster_resources: None,
-            labels: Default::default(),
-            ttl: HumanDuration::parse("1h").unwrap(),
-            storage_location: "default".into(),
-            snapshot_volumes: false,
-            volume_snapshot_location: None,
-            schedule: None,
-        };
+        let spec = serde_json::from_value::<BackupSpec>(serde_json::json!({"ttl": "1h", "storageLocation": "default"}))
+            .unwrap();
         let mut r = BackupRecord::new(ResourceName::parse("b").unwrap(), spec, Utc::now());
         r.phase = phase;
         r.expiration = at(expiration);

@@ -6,6 +6,7 @@ pub(crate) mod backups;
 pub(crate) mod daemon;
 mod errors;
 pub(crate) mod gc;
+mod hooks;
 pub(crate) mod restore;
 mod restore_rules;
 pub(crate) mod restores;

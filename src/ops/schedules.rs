@@ -106,7 +106,6 @@ pub(crate) fn delete_schedule(state: &StateFile, name: &ResourceName) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::HumanDuration;
 
     fn new(name: &str, expr: &str) -> NewSchedule {
         NewSchedule {
@@ -114,17 +113,10 @@ mod tests {
             schedule: CronExpr::parse(expr).unwrap(),
             timezone: None,
             skip_first: false,
-            template: BackupSpec {
-                namespaces: Default::default(),
-                resources: Default::default(),
-                include_cluster_resources: None,
-                labels: Default::default(),
-                ttl: HumanDuration::parse("1h").unwrap(),
-                storage_location: "default".into(),
-                snapshot_volumes: false,
-                volume_snapshot_location: None,
-                schedule: None,
-            },
+            template: serde_json::from_value::<BackupSpec>(
+                serde_json::json!({"ttl": "1h", "storageLocation": "default"}),
+            )
+            .unwrap(),
         }
     }
 

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
+pub mod kubelet;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -99,19 +101,26 @@ impl Ark {
         self.home.path()
     }
 
+    /// The whole environment ark runs with: nothing from the test's own.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let home = self.home.path();
+        let mut vars = vec![
+            ("PATH".to_owned(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".to_owned(), home.display().to_string()),
+            ("XDG_CONFIG_HOME".to_owned(), home.join("config").display().to_string()),
+            ("XDG_STATE_HOME".to_owned(), home.join("state").display().to_string()),
+            ("XDG_DATA_HOME".to_owned(), home.join("data").display().to_string()),
+            ("KUBECONFIG".to_owned(), self.env.kubeconfig().to_owned()),
+        ];
+        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"] {
+            vars.push((key.to_owned(), self.env.vars[key].clone()));
+        }
+        vars
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ark"));
-        let home = self.home.path();
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_STATE_HOME", home.join("state"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("KUBECONFIG", self.env.kubeconfig());
-        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"] {
-            cmd.env(key, &self.env.vars[key]);
-        }
+        cmd.env_clear().envs(self.env_vars());
         cmd
     }
 
