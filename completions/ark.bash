@@ -1198,7 +1198,7 @@ _ark() {
             return 0
             ;;
         ark__subcmd__daemon)
-            opts="-o -v -y -h -V --restore-only --sync-interval --gc-interval --kubeconfig --context --output --config --verbose --yes --help --version"
+            opts="-o -v -y -h -V --restore-only --sync-interval --gc-interval --tick --kubeconfig --context --output --config --verbose --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1209,6 +1209,10 @@ _ark() {
                     return 0
                     ;;
                 --gc-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tick)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -263,13 +263,13 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_su
 complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -s V -l version -d 'Print version'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "create" -d 'Create a schedule: backups named SCHEDULE-YYYYMMDDhhmmss at each cron time'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "get" -d 'List schedules with their last and next runs'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "describe" -d 'Show one schedule'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "delete" -d 'Delete schedules (their backups stay until they expire)'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "describe" -d 'Show one schedule: its timing, what its backups take and its backups in the local cache'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "delete" -d 'Delete a schedule (its backups stay until they expire)'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "pause" -d 'Stop a schedule from running until it is unpaused'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "unpause" -d 'Let a paused schedule run again'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "unpause" -d 'Let a paused schedule run again (a cron time missed while it was paused runs at once)'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and not __fish_seen_subcommand_from create get describe delete pause unpause help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l schedule -d 'When to back up: a 5-field cron expression (`0 2 * * *`), `@every 6h`, `@daily`, `@hourly`...' -r
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l timezone -d 'Time zone the cron expression is read in (default: UTC)' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l schedule -d 'When to back up: a 5-field cron expression (`0 2 * * *`), `@every 6h`, `@daily`, `@hourly`, `@weekly`, `@monthly` or `@yearly`' -r
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l timezone -d 'Time zone the cron expression is read in, an IANA name such as Europe/Berlin (default: UTC)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -s n -l include-namespaces -l namespace -d 'Namespaces to include, comma-separated; globs such as `team-*` work (default: all)' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l exclude-namespaces -d 'Namespaces to exclude, comma-separated; globs work' -r
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from create" -l include-resources -d 'Resources to include, comma-separated: `deployments.apps`, `deploy`, `Deployment`, `configmaps` (default: all)' -r
@@ -347,13 +347,14 @@ complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcom
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from unpause" -s V -l version -d 'Print version'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a schedule: backups named SCHEDULE-YYYYMMDDhhmmss at each cron time'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "get" -d 'List schedules with their last and next runs'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "describe" -d 'Show one schedule'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete schedules (their backups stay until they expire)'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "describe" -d 'Show one schedule: its timing, what its backups take and its backups in the local cache'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a schedule (its backups stay until they expire)'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "pause" -d 'Stop a schedule from running until it is unpaused'
-complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "unpause" -d 'Let a paused schedule run again'
+complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "unpause" -d 'Let a paused schedule run again (a cron time missed while it was paused runs at once)'
 complete -c ark -n "__fish_ark_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ark -n "__fish_ark_using_subcommand daemon" -l sync-interval -d 'How often to sync the local cache from the storage locations' -r
 complete -c ark -n "__fish_ark_using_subcommand daemon" -l gc-interval -d 'How often to delete expired backups' -r
+complete -c ark -n "__fish_ark_using_subcommand daemon" -l tick -d 'How often to look at the schedules and the state file: a schedule created, paused or due is acted on within this time' -r
 complete -c ark -n "__fish_ark_using_subcommand daemon" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand daemon" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand daemon" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -376,7 +377,7 @@ complete -c ark -n "__fish_ark_using_subcommand sync" -s v -l verbose -d 'More d
 complete -c ark -n "__fish_ark_using_subcommand sync" -s y -l yes -d 'Never prompt: assume yes to confirmations (prompts only ever appear on a terminal)'
 complete -c ark -n "__fish_ark_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c ark -n "__fish_ark_using_subcommand sync" -s V -l version -d 'Print version'
-complete -c ark -n "__fish_ark_using_subcommand gc" -l storage-location -d 'Only this storage location (default: all writable ones)' -r
+complete -c ark -n "__fish_ark_using_subcommand gc" -l storage-location -d 'Only this storage location (default: all of them; read-only ones are never touched)' -r
 complete -c ark -n "__fish_ark_using_subcommand gc" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c ark -n "__fish_ark_using_subcommand gc" -l context -d 'The kubeconfig context to use (default: the current context)' -r
 complete -c ark -n "__fish_ark_using_subcommand gc" -s o -l output -d 'Output format for results on stdout' -r -f -a "table\t''
@@ -527,10 +528,10 @@ complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "delete" -d 'Delete restore records (the restored objects stay in the cluster)'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "create" -d 'Create a schedule: backups named SCHEDULE-YYYYMMDDhhmmss at each cron time'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "get" -d 'List schedules with their last and next runs'
-complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "describe" -d 'Show one schedule'
-complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "delete" -d 'Delete schedules (their backups stay until they expire)'
+complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "describe" -d 'Show one schedule: its timing, what its backups take and its backups in the local cache'
+complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "delete" -d 'Delete a schedule (its backups stay until they expire)'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "pause" -d 'Stop a schedule from running until it is unpaused'
-complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "unpause" -d 'Let a paused schedule run again'
+complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from schedule" -f -a "unpause" -d 'Let a paused schedule run again (a cron time missed while it was paused runs at once)'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "view" -d 'Print the effective configuration: the file\'s content plus the defaults that apply'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set-location" -d 'Add or replace a storage location (where backups are kept)'
 complete -c ark -n "__fish_ark_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set-snapshot-location" -d 'Add or replace a volume snapshot location (where PV snapshots are taken)'

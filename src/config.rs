@@ -130,6 +130,8 @@ pub(crate) enum ConfigError {
 pub(crate) struct Dirs {
     pub(crate) config: PathBuf,
     pub(crate) data: PathBuf,
+    /// Schedules and the cache of backup records (`state.json`), and the daemon's lock.
+    pub(crate) state: PathBuf,
 }
 
 impl Dirs {
@@ -141,7 +143,11 @@ impl Dirs {
                 None => Ok(home.clone().ok_or(ConfigError::NoHome)?.join(fallback).join("ark")),
             }
         };
-        Ok(Self { config: xdg("XDG_CONFIG_HOME", ".config")?, data: xdg("XDG_DATA_HOME", ".local/share")? })
+        Ok(Self {
+            config: xdg("XDG_CONFIG_HOME", ".config")?,
+            data: xdg("XDG_DATA_HOME", ".local/share")?,
+            state: xdg("XDG_STATE_HOME", ".local/state")?,
+        })
     }
 
     pub(crate) fn config_file(&self) -> PathBuf {
@@ -235,11 +241,11 @@ impl Config {
     ) -> Result<(ResourceName, StorageLocation), ConfigError> {
         let known = || join_names(self.storage_locations.keys());
         if let Some(name) = name {
+            // The implicit location too: a schedule made without a config names it.
             return self
-                .storage_locations
-                .iter()
+                .storage_locations(dirs)
+                .into_iter()
                 .find(|(n, _)| n.as_str() == name)
-                .map(|(n, l)| (n.clone(), l.clone()))
                 .ok_or_else(|| ConfigError::UnknownLocation { name: name.to_owned(), known: known() });
         }
         if let Some(default) = &self.default_location {
@@ -337,7 +343,7 @@ mod tests {
     use super::*;
 
     fn dirs() -> Dirs {
-        Dirs { config: "/c/ark".into(), data: "/d/ark".into() }
+        Dirs { config: "/c/ark".into(), data: "/d/ark".into(), state: "/s/ark".into() }
     }
 
     #[test]
@@ -347,6 +353,8 @@ mod tests {
         assert_eq!(name.as_str(), "default");
         assert_eq!(location.url, "file:///d/ark/backups");
         assert_eq!(config.ttl().0.as_secs(), 720 * 3600);
+        assert_eq!(config.storage_location(Some("default"), &dirs()).unwrap().1, location);
+        assert!(config.storage_location(Some("other"), &dirs()).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod fsutil;
 mod model;
 mod ops;
 mod snapshot;
+mod state;
 mod store;
 
 fn main() -> std::process::ExitCode {

@@ -335,11 +335,6 @@ async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 fn describe_text(d: &Description, url: &str) -> String {
     let r = &d.record;
-    let list = |filter: &IncludeExclude| {
-        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
-        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
-        format!("included: {include}; excluded: {exclude}")
-    };
     let mut out = String::new();
     let mut line = |key: &str, value: String| out.push_str(&format!("{key:<16}{value}\n"));
     line("Name:", r.name.to_string());
@@ -348,20 +343,8 @@ fn describe_text(d: &Description, url: &str) -> String {
         line("Failure:", reason.clone());
     }
     line("Storage:", format!("{} ({url})", r.spec.storage_location));
-    line("Namespaces:", list(&r.spec.namespaces));
-    line("Resources:", list(&r.spec.resources));
-    line(
-        "Cluster-scoped:",
-        match r.spec.include_cluster_resources {
-            Some(true) => "included".into(),
-            Some(false) => "excluded".into(),
-            None => "auto".into(),
-        },
-    );
-    line("Label selector:", labels_text(&r.spec.labels));
-    if !r.spec.hooks.is_empty() {
-        let names: Vec<&str> = r.spec.hooks.iter().map(|h| h.name.as_str()).collect();
-        line("Hooks file:", names.join(", "));
+    for (key, value) in scope_lines(&r.spec) {
+        line(key, value);
     }
     line("TTL:", format!("{} (expires {})", r.spec.ttl, human_time(&r.expiration)));
     line("Started:", human_time(&r.start_timestamp));
@@ -548,6 +531,31 @@ async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 fn join(names: &[ResourceName]) -> String {
     names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// What a backup spec covers, as `describe` shows it (backups and schedules alike).
+pub(crate) fn scope_lines(spec: &BackupSpec) -> Vec<(&'static str, String)> {
+    let list = |filter: &IncludeExclude| {
+        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
+        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
+        format!("included: {include}; excluded: {exclude}")
+    };
+    let cluster_scoped = match spec.include_cluster_resources {
+        Some(true) => "included",
+        Some(false) => "excluded",
+        None => "auto",
+    };
+    let mut lines = vec![
+        ("Namespaces:", list(&spec.namespaces)),
+        ("Resources:", list(&spec.resources)),
+        ("Cluster-scoped:", cluster_scoped.to_owned()),
+        ("Label selector:", labels_text(&spec.labels)),
+    ];
+    if !spec.hooks.is_empty() {
+        let names: Vec<&str> = spec.hooks.iter().map(|h| h.name.as_str()).collect();
+        lines.push(("Hooks file:", names.join(", ")));
+    }
+    lines
 }
 
 fn labels_text(labels: &crate::model::LabelFilter) -> String {

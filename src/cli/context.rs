@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::cluster::{Connection, KubeTarget};
 use crate::config::{Config, Dirs};
+use crate::state::StateFile;
 use crate::store::Bucket;
 
 use super::{GlobalArgs, OutputFormat};
@@ -33,6 +34,11 @@ impl Ctx {
     /// The config file, read and validated now (verbs that need no config never read it).
     pub(crate) fn config(&self) -> anyhow::Result<Config> {
         Ok(Config::load(&self.config_path)?)
+    }
+
+    /// The local state file (schedules, cache) under `$XDG_STATE_HOME/ark`.
+    pub(crate) fn state_file(&self) -> StateFile {
+        StateFile::in_dir(&self.dirs.state)
     }
 
     pub(crate) async fn connect(&self) -> anyhow::Result<Connection> {

@@ -37,10 +37,6 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError { message: message.into() }.into()
 }
 
-pub(crate) fn not_implemented(verb: &str) -> anyhow::Error {
-    anyhow::anyhow!("`ark {verb}` is not implemented yet")
-}
-
 fn is_usage_error(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause.is::<UsageError>()

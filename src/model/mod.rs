@@ -1,16 +1,19 @@
 //! Plain data shared by every layer: validated names, durations, resource identities, filters,
-//! backup and restore records. Nothing here does I/O.
+//! cron expressions, backup, restore and schedule records. Nothing here does I/O.
 
 mod backup;
+mod cron_expr;
 mod duration;
 mod filters;
 mod hooks;
 mod names;
 mod resource;
 mod restore;
+mod schedule;
 mod snapshot;
 
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
+pub(crate) use cron_expr::{CronError, CronExpr, parse_timezone};
 pub(crate) use duration::{DurationError, HumanDuration};
 pub(crate) use filters::{EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, is_excluded_by_label};
 pub(crate) use hooks::{
@@ -22,4 +25,5 @@ pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{
     ExistingPolicy, ItemOutcome, ItemResult, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec,
 };
+pub(crate) use schedule::{LastBackup, MAX_SCHEDULE_NAME_LEN, ScheduleRecord};
 pub(crate) use snapshot::{SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot};

@@ -236,11 +236,17 @@ impl<'a> HookRun<'a> {
     /// Runs every pod's hooks of `phase`; true when a `Fail` hook failed.
     pub(crate) async fn run(&mut self, phase: HookPhase) -> bool {
         let (client, log, observer) = (&self.conn.client, self.log, self.observer);
-        let mut per_pod: Vec<(usize, Vec<HookResult>)> = futures::stream::iter(self.pods.iter().enumerate())
+        // The futures are made first (they do nothing until polled) rather than by a closure in
+        // the stream: with the closure, rustc cannot prove the backup's future Send for any
+        // lifetime of the pods it borrows, and the daemon spawns backups as tasks.
+        let runs: Vec<_> = self
+            .pods
+            .iter()
+            .enumerate()
             .map(|(i, pod)| async move { (i, run_pod(client, pod, phase, log, observer).await) })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
+            .collect();
+        let mut per_pod: Vec<(usize, Vec<HookResult>)> =
+            futures::stream::iter(runs).buffer_unordered(self.concurrency).collect().await;
         per_pod.sort_by_key(|(i, _)| *i);
         let results: Vec<HookResult> = per_pod.into_iter().flat_map(|(_, results)| results).collect();
         let failed = results.iter().any(|r| !r.succeeded() && r.on_error == HookErrorMode::Fail);

@@ -3,10 +3,15 @@
 
 pub(crate) mod backup;
 pub(crate) mod backups;
+pub(crate) mod daemon;
+mod errors;
+pub(crate) mod gc;
 mod hooks;
 pub(crate) mod restore;
 mod restore_rules;
 pub(crate) mod restores;
 mod run_log;
+pub(crate) mod schedules;
 mod spool;
+pub(crate) mod sync;
 pub(crate) mod volumes;

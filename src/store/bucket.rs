@@ -40,6 +40,9 @@ pub(crate) struct Bucket {
     pub(crate) url: String,
     pub(crate) read_only: bool,
     store: Arc<dyn ObjectStore>,
+    /// For `file://` locations, the directory: deleting its last object leaves an empty
+    /// directory, which would still be listed as a backup (or restore) without a record.
+    local_dir: Option<std::path::PathBuf>,
 }
 
 impl Bucket {
@@ -49,6 +52,10 @@ impl Bucket {
         let config_err = |problem: String| StoreError::Config { location: name.to_string(), problem };
         let open_err = |source| StoreError::Open { location: name.to_string(), url: location.url.clone(), source };
         let parsed = parse_location_url(&location.url).map_err(config_err)?;
+        let local_dir = match &parsed {
+            LocationUrl::File { path } => Some(path.clone()),
+            _ => None,
+        };
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match parsed {
             LocationUrl::File { path } => {
                 if !location.read_only {
@@ -78,7 +85,7 @@ impl Bucket {
         };
         let store: Arc<dyn ObjectStore> =
             if prefix.is_empty() { store } else { Arc::new(PrefixStore::new(store, prefix.as_str())) };
-        Ok(Self { name: name.clone(), url: location.url.clone(), read_only: location.read_only, store })
+        Ok(Self { name: name.clone(), url: location.url.clone(), read_only: location.read_only, store, local_dir })
     }
 
     /// The underlying store, for streaming uploads and downloads.
@@ -176,9 +183,18 @@ impl Bucket {
     pub(crate) async fn delete(&self, key: &Path) -> Result<(), StoreError> {
         self.ensure_writable(key)?;
         match self.store.delete(key).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.object_err("delete", key)(e)),
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(self.object_err("delete", key)(e)),
         }
+        if let Some(root) = &self.local_dir {
+            // Object stores have no directories; a local one must not keep empty ones behind.
+            let mut parts: Vec<&str> = key.as_ref().split('/').collect();
+            parts.pop();
+            while !parts.is_empty() && std::fs::remove_dir(parts.iter().fold(root.clone(), |d, p| d.join(p))).is_ok() {
+                parts.pop();
+            }
+        }
+        Ok(())
     }
 
     /// The names of the "directories" directly under `prefix` (`backups/` -> backup names).
