@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use serde_json::Value;
-use support::{Ark, bucket_keys, kubectl, stderr, stdout, unique};
+use support::{Ark, bucket_keys, delete_namespaces, kubectl, kubectl_create, stderr, stdout, unique};
 
 /// Reads a backup archive into `path -> object`, skipping the `-preferredversion` copies after
 /// checking they match.
@@ -505,4 +505,40 @@ fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
     for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
         let _ = kubectl(&["delete", "-f", &format!("{corpus}/{manifest}"), "--wait=false"]);
     }
+}
+
+/// An archive larger than the buffers between the listing, the archive writer and the upload,
+/// listed in many small pages: everything must keep flowing (once, it all waited on itself).
+#[test]
+fn a_backup_larger_than_its_buffers_completes() {
+    let ark = Ark::new();
+    let config = ark.home().join("config/ark");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.yaml"), "tuning:\n  pageSize: 1\n").unwrap();
+    let ns = unique("big");
+    assert!(kubectl(&["create", "namespace", &ns]).status.success());
+    // Hex of pseudo-random bytes: about half of it survives gzip.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let items: Vec<Value> = (0..30)
+        .map(|i| {
+            let data: String = (0..300_000)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    format!("{:02x}", state as u8)
+                })
+                .collect();
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("blob-{i}"), "namespace": ns}, "data": {"blob": data}})
+        })
+        .collect();
+    kubectl_create(ark.home(), &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}));
+    let name = unique("big");
+    let out = ark.run(&["backup", "create", &name, "-n", &ns, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(record["resourceCounts"]["configmaps"].as_u64().unwrap() >= 30, "{record}");
+    assert!(record["archiveBytes"].as_u64().unwrap() > 8 << 20, "{record}");
+    delete_namespaces(&[&ns]);
 }

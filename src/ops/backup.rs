@@ -433,57 +433,68 @@ async fn write_backup(
     let writer = spawn_archive_writer(item_rx, chunk_tx, mtime, Arc::clone(&writer_observer_items));
 
     let mut findings = ListFindings::default();
-    // Namespaces first, straight from the list that fixed the revision.
-    if let Some(ns_type) = &selection.namespaces {
-        let items: Vec<ArchiveItem> = scoped_namespace_items
-            .into_iter()
-            .filter(|(_, raw)| run.keep(raw))
-            .map(|(header, raw)| archive_item(ns_type, header, &raw))
-            .collect();
-        if !items.is_empty() {
-            findings.nonempty_types.insert("namespaces".into());
-            report_type(&run, "namespaces", items.len() as u64);
-            let _ = item_tx.send(items).await;
-        }
-    }
-
-    let mut jobs = Vec::new();
-    for resource in &selection.namespaced {
-        if per_namespace {
-            for ns in run.namespaces_in_scope.iter() {
-                jobs.push(ListJob { resource: Arc::clone(resource), namespace: Some(ns.clone()), only_names: None });
+    let progress = ProgressTicker::new(observer, &writer_observer_items);
+    // The listing runs alongside the upload: the archive's chunks must flow out while the
+    // objects flow in, or the bounded channels between them fill up and everything waits.
+    let listing = async {
+        // Namespaces first, straight from the list that fixed the revision.
+        if let Some(ns_type) = &selection.namespaces {
+            let items: Vec<ArchiveItem> = scoped_namespace_items
+                .into_iter()
+                .filter(|(_, raw)| run.keep(raw))
+                .map(|(header, raw)| archive_item(ns_type, header, &raw))
+                .collect();
+            if !items.is_empty() {
+                findings.nonempty_types.insert("namespaces".into());
+                report_type(&run, "namespaces", items.len() as u64);
+                let _ = item_tx.send(items).await;
             }
-        } else {
+        }
+
+        let mut jobs = Vec::new();
+        for resource in &selection.namespaced {
+            if per_namespace {
+                for ns in run.namespaces_in_scope.iter() {
+                    jobs.push(ListJob {
+                        resource: Arc::clone(resource),
+                        namespace: Some(ns.clone()),
+                        only_names: None,
+                    });
+                }
+            } else {
+                jobs.push(ListJob { resource: Arc::clone(resource), namespace: None, only_names: None });
+            }
+        }
+        for resource in &selection.cluster {
             jobs.push(ListJob { resource: Arc::clone(resource), namespace: None, only_names: None });
         }
-    }
-    for resource in &selection.cluster {
-        jobs.push(ListJob { resource: Arc::clone(resource), namespace: None, only_names: None });
-    }
-    let progress = ProgressTicker::new(observer, &writer_observer_items);
-    run_jobs(&run, jobs, &item_tx, &mut findings, &progress).await;
-
-    // Cluster-scoped objects the namespaced ones need, from the same revision.
-    if selection.cluster_auto_dependencies {
-        let mut jobs = Vec::new();
-        if let Some(pv) = &selection.persistent_volumes
-            && !findings.bound_volumes.is_empty()
-        {
-            let names = Arc::new(std::mem::take(&mut findings.bound_volumes));
-            jobs.push(ListJob { resource: Arc::clone(pv), namespace: None, only_names: Some(names) });
-        }
-        if let Some(crd) = &selection.crds {
-            let names: BTreeSet<String> =
-                findings.nonempty_types.iter().filter(|gr| gr.contains('.')).cloned().collect();
-            if !names.is_empty() {
-                jobs.push(ListJob { resource: Arc::clone(crd), namespace: None, only_names: Some(Arc::new(names)) });
-            }
-        }
         run_jobs(&run, jobs, &item_tx, &mut findings, &progress).await;
-    }
-    drop(item_tx);
 
-    let (written, uploaded) = tokio::join!(writer, uploader);
+        // Cluster-scoped objects the namespaced ones need, from the same revision.
+        if selection.cluster_auto_dependencies {
+            let mut jobs = Vec::new();
+            if let Some(pv) = &selection.persistent_volumes
+                && !findings.bound_volumes.is_empty()
+            {
+                let names = Arc::new(std::mem::take(&mut findings.bound_volumes));
+                jobs.push(ListJob { resource: Arc::clone(pv), namespace: None, only_names: Some(names) });
+            }
+            if let Some(crd) = &selection.crds {
+                let names: BTreeSet<String> =
+                    findings.nonempty_types.iter().filter(|gr| gr.contains('.')).cloned().collect();
+                if !names.is_empty() {
+                    jobs.push(ListJob {
+                        resource: Arc::clone(crd),
+                        namespace: None,
+                        only_names: Some(Arc::new(names)),
+                    });
+                }
+            }
+            run_jobs(&run, jobs, &item_tx, &mut findings, &progress).await;
+        }
+        drop(item_tx);
+    };
+    let ((), written, uploaded) = tokio::join!(listing, writer, uploader);
     let summary = match written {
         Ok(Ok(summary)) => summary,
         Ok(Err(e)) => return Err(format!("write archive: {e}")),
