@@ -461,18 +461,7 @@ fn gc_deletes_expired_backups_with_their_restores_and_leaves_the_rest_alone() {
     let copy = format!("{ns}-copy");
     let copy2 = format!("{ns}-copy2");
     // A claim on an EBS volume (in moto), so that the expiring backup has a snapshot to delete.
-    let endpoint = ark.env().s3_endpoint().to_owned();
-    ark.ok(&[
-        "config",
-        "set-snapshot-location",
-        "ebs",
-        "--provider",
-        "aws",
-        "--region",
-        "us-east-1",
-        "--endpoint",
-        &endpoint,
-    ]);
+    ark.add_snapshot_location("ebs", false);
     let volume =
         xml_values(&ec2(&[("Action", "CreateVolume"), ("AvailabilityZone", "us-east-1a"), ("Size", "1")]), "volumeId")
             .remove(0);

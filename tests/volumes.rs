@@ -103,22 +103,9 @@ fn volume_of(pv: &Value) -> String {
     id.unwrap().rsplit('/').next().unwrap().to_owned()
 }
 
-fn setup(ark: &Ark) -> String {
+fn setup(ark: &Ark) {
     ark.add_s3_location("s3", true);
-    let endpoint = ark.env().s3_endpoint().to_owned();
-    ark.ok(&[
-        "config",
-        "set-snapshot-location",
-        "ebs",
-        "--provider",
-        "aws",
-        "--region",
-        "us-east-1",
-        "--endpoint",
-        &endpoint,
-        "--default",
-    ]);
-    endpoint
+    ark.add_snapshot_location("ebs", true);
 }
 
 #[test]

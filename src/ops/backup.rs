@@ -287,9 +287,7 @@ async fn open_snapshots(
 ) -> Result<Option<Snapshots>, BackupError> {
     let (true, Some(location)) = (spec.snapshot_volumes, &spec.volume_snapshot_location) else { return Ok(None) };
     let unknown = || BackupError::UnknownSnapshotLocation(location.clone());
-    let name = ResourceName::parse(location).map_err(|_| unknown())?;
-    let config = locations.get(&name).ok_or_else(unknown)?;
-    Ok(Some(Snapshots::open(name, config).await?))
+    Ok(Some(Snapshots::open_configured(location, locations).await.ok_or_else(unknown)??))
 }
 
 /// The types to list, split by how they are listed.

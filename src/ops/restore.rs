@@ -247,9 +247,8 @@ async fn open_volumes(
                 backup: backup.to_string(),
                 location: snapshot.location.clone(),
             };
-            let name = ResourceName::parse(&snapshot.location).map_err(|_| unknown())?;
-            let config = configured.get(&name).ok_or_else(unknown)?;
-            plan.locations.insert(snapshot.location.clone(), Snapshots::open(name, config).await?);
+            let opened = Snapshots::open_configured(&snapshot.location, configured).await.ok_or_else(unknown)??;
+            plan.locations.insert(snapshot.location.clone(), opened);
         }
         plan.snapshots.insert(snapshot.persistent_volume.clone(), snapshot);
     }

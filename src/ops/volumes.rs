@@ -35,6 +35,16 @@ impl Snapshots {
         })?;
         Ok(Self { location, provider: "aws", snapshotter })
     }
+
+    /// Opens the location the config calls `location`; `None` when the config has no such one.
+    pub(crate) async fn open_configured(
+        location: &str,
+        configured: &BTreeMap<ResourceName, SnapshotLocation>,
+    ) -> Option<Result<Self, SnapshotError>> {
+        let name = ResourceName::parse(location).ok()?;
+        let config = configured.get(&name)?;
+        Some(Self::open(name, config).await)
+    }
 }
 
 /// What snapshotting a backup's volumes came to.
@@ -229,8 +239,7 @@ pub(crate) async fn delete_snapshots(
     let mut deleted = 0;
     for record in records.iter().filter(|r| !r.snapshot_id.is_empty()) {
         if !opened.contains_key(record.location.as_str()) {
-            let config = ResourceName::parse(&record.location).ok().and_then(|n| locations.get(&n).map(|c| (n, c)));
-            let Some((name, config)) = config else {
+            let Some(snapshots) = Snapshots::open_configured(&record.location, locations).await else {
                 return Err(SnapshotError {
                     op: format!("delete snapshot {}", record.snapshot_id),
                     message: format!(
@@ -240,7 +249,7 @@ pub(crate) async fn delete_snapshots(
                     not_found: false,
                 });
             };
-            opened.insert(&record.location, Snapshots::open(name, config).await?);
+            opened.insert(&record.location, snapshots?);
         }
         opened[record.location.as_str()].snapshotter.delete_snapshot(&record.snapshot_id).await?;
         deleted += 1;

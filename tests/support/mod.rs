@@ -165,6 +165,28 @@ impl Ark {
     }
 }
 
+impl Ark {
+    /// Adds an EBS volume snapshot location on the test server's EC2 API.
+    pub fn add_snapshot_location(&self, name: &str, default: bool) {
+        let endpoint = self.env.s3_endpoint().to_owned();
+        let mut args = vec![
+            "config",
+            "set-snapshot-location",
+            name,
+            "--provider",
+            "aws",
+            "--region",
+            "us-east-1",
+            "--endpoint",
+            &endpoint,
+        ];
+        if default {
+            args.push("--default");
+        }
+        self.ok(&args);
+    }
+}
+
 /// A new, empty bucket on the test S3 server.
 pub fn create_bucket() -> String {
     let bucket = unique("ark-test");
