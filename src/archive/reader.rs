@@ -117,7 +117,7 @@ mod tests {
             short_names: vec![],
             singular: "configmap".into(),
         };
-        let mut writer = ArchiveWriter::new(Vec::new(), 0).unwrap();
+        let mut writer = ArchiveWriter::new(Vec::new(), 0, 1).unwrap();
         writer.add_item(&resource, Some("ns"), "a", b"{\"a\":1}").unwrap();
         let items = read(&writer.finish().unwrap()).unwrap();
         assert_eq!(items.len(), 1, "preferred-version copy skipped");

@@ -18,8 +18,9 @@ pub(crate) struct ArchiveWriter<W: Write> {
 impl<W: Write> ArchiveWriter<W> {
     /// Starts an archive with its `metadata/version` entry. `mtime` (seconds since the epoch)
     /// stamps every entry: the backup's start, so two archives of the same state are identical.
-    pub(crate) fn new(out: W, mtime: u64) -> std::io::Result<Self> {
-        let gz = GzEncoder::new(out, Compression::new(4));
+    /// `level` is gzip's, 1 (fastest) to 9 (smallest).
+    pub(crate) fn new(out: W, mtime: u64, level: u32) -> std::io::Result<Self> {
+        let gz = GzEncoder::new(out, Compression::new(level));
         let mut writer = Self { tar: tar::Builder::new(gz), mtime };
         writer.append("metadata/version", FORMAT_VERSION.as_bytes())?;
         Ok(writer)
@@ -79,7 +80,7 @@ mod tests {
             short_names: vec![],
             singular: "deployment".into(),
         };
-        let mut writer = ArchiveWriter::new(Vec::new(), 1_700_000_000).unwrap();
+        let mut writer = ArchiveWriter::new(Vec::new(), 1_700_000_000, 1).unwrap();
         let long_name = "x".repeat(200);
         writer.add_item(&resource, Some("shop"), "web", br#"{"kind":"Deployment"}"#).unwrap();
         writer.add_item(&resource, Some("shop"), &long_name, b"{}").unwrap();

@@ -205,7 +205,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let bucket = ctx.bucket(&config, args.options.storage_location.as_deref()).await?;
     let spec = backup_spec(&args.options, bucket.name.as_str(), &config)?;
-    let conn = ctx.connect().await?;
+    let conn = ctx.connect(&config).await?;
     let reporter = BackupReporter::new(ctx.output, args.name.as_str());
     let cancel = super::interrupt_token();
     let request =

@@ -41,8 +41,8 @@ impl Ctx {
         StateFile::in_dir(&self.dirs.state)
     }
 
-    pub(crate) async fn connect(&self) -> anyhow::Result<Connection> {
-        Ok(Connection::open(&self.kube).await?)
+    pub(crate) async fn connect(&self, config: &Config) -> anyhow::Result<Connection> {
+        Ok(Connection::open(&self.kube, config.tuning.compress_responses).await?)
     }
 
     /// Whether a person can be asked: stdin and stderr are a terminal and `--yes` was not given.

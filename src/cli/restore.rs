@@ -13,7 +13,7 @@ use crate::ops::restores;
 use super::Ctx;
 use super::exit::{Outcome, usage};
 use super::filters::FilterArgs;
-use super::output::{self, Table, human_duration, human_time, phase_words};
+use super::output::{self, OutputFormat, Table, human_duration, human_time, phase_words};
 use super::progress::RestoreReporter;
 
 #[derive(Debug, Subcommand)]
@@ -212,7 +212,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         restore_volumes: args.restore_volumes,
         volume_az: args.volume_az.clone(),
     };
-    let conn = ctx.connect().await?;
+    let conn = ctx.connect(&config).await?;
     if !spec.dry_run && ctx.interactive() && !ctx.confirm(&restore_summary(&spec, &conn.server))? {
         anyhow::bail!("nothing restored");
     }
@@ -231,6 +231,12 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     reporter.reporter.finish();
     let (record, results) =
         result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    // Every object's outcome is read back only when it is shown: a dry run's table, or -o json|yaml.
+    let results = if record.spec.dry_run || !matches!(ctx.output, OutputFormat::Table) {
+        results.decode()?
+    } else {
+        RestoreResults::default()
+    };
     #[derive(serde::Serialize)]
     struct Report<'a> {
         #[serde(flatten)]

@@ -5,6 +5,7 @@ use clap::Args;
 use super::Ctx;
 use super::exit::Outcome;
 use super::output::{self};
+use crate::cluster::Connection;
 
 #[derive(Debug, Args)]
 pub(crate) struct VersionArgs {
@@ -31,7 +32,8 @@ struct ClientVersion {
 pub(crate) async fn run(args: VersionArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let client_version =
         ClientVersion { version: env!("CARGO_PKG_VERSION"), archive_format: crate::archive::FORMAT_VERSION };
-    let server_version = if args.client { None } else { Some(ctx.connect().await?.server_version().await?) };
+    let server_version =
+        if args.client { None } else { Some(Connection::open(&ctx.kube, false).await?.server_version().await?) };
     let versions = Versions { client_version, server_version };
     output::render(ctx.output, &versions, |v| {
         let mut text = format!("Client Version: v{}\n", v.client_version.version);

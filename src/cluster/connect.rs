@@ -37,7 +37,9 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    pub(crate) async fn open(target: &KubeTarget) -> Result<Self, ClusterError> {
+    /// `compress_responses` asks the apiserver to gzip its answers (kubeconfig's
+    /// `disable-compression` still turns it off).
+    pub(crate) async fn open(target: &KubeTarget, compress_responses: bool) -> Result<Self, ClusterError> {
         let options = KubeConfigOptions { context: target.context.clone(), ..Default::default() };
         let mut config = match (&target.kubeconfig, &target.context) {
             (Some(path), _) => {
@@ -56,9 +58,9 @@ impl Connection {
         // ark retries by itself, a few times and honouring Retry-After (cluster::request);
         // kube's own retry layer would retry a 503 from a dead aggregated API for many minutes.
         config.default_retry = false;
+        config.disable_compression |= !compress_responses;
         let server = config.cluster_url.to_string();
-        let client =
-            kube::Client::try_from(config).map_err(|source| ClusterError::Client { server: server.clone(), source })?;
+        let client = build_client(config).map_err(|source| ClusterError::Client { server: server.clone(), source })?;
         Ok(Self { client, server })
     }
 
@@ -69,6 +71,41 @@ impl Connection {
             .await
             .map_err(|source| ClusterError::Version { server: self.server.clone(), source })
     }
+}
+
+/// kube's client stack (base URI, gzip, auth, impersonation headers, timeouts) over a connector
+/// with TCP_NODELAY. Without it the first request on every new connection waits about 40 ms:
+/// Nagle holds it until the server acknowledges the TLS handshake's last message, and the server
+/// delays that acknowledgement. Through a proxy, kube's own stack is used as it is.
+fn build_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    use kube::client::ConfigExt;
+
+    if config.proxy_url.is_some() {
+        return kube::Client::try_from(config);
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let mut connector = hyper_timeout::TimeoutConnector::new(config.rustls_https_connector_with_connector(http)?);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let client: hyper_util::client::legacy::Client<_, kube::client::Body> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let gzip = tower_http::decompression::DecompressionLayer::new()
+        .no_br()
+        .no_deflate()
+        .no_zstd()
+        .gzip(!config.disable_compression);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .layer(gzip)
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(client);
+    Ok(kube::Client::new(service, config.default_namespace))
 }
 
 fn kubeconfig_env_paths() -> String {

@@ -33,8 +33,10 @@ const AGGREGATED_ACCEPT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=
 application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
 
 pub(crate) async fn discover(client: &kube::Client) -> Result<ResourceCatalog, ApiError> {
-    let core = request::send(client, http::Method::GET, "/api", None, Some(AGGREGATED_ACCEPT), Vec::new()).await?;
-    let groups = request::send(client, http::Method::GET, "/apis", None, Some(AGGREGATED_ACCEPT), Vec::new()).await?;
+    let (core, groups) = tokio::try_join!(
+        request::send(client, http::Method::GET, "/api", None, Some(AGGREGATED_ACCEPT), Vec::new()),
+        request::send(client, http::Method::GET, "/apis", None, Some(AGGREGATED_ACCEPT), Vec::new()),
+    )?;
     if let (Some(core), Some(groups)) = (parse_aggregated(&core), parse_aggregated(&groups)) {
         let mut catalog = core;
         catalog.types.extend(groups.types);

@@ -23,9 +23,12 @@ struct ListMeta {
     resource_version: Option<String>,
     #[serde(default, rename = "continue")]
     continue_token: Option<String>,
+    #[serde(default)]
+    remaining_item_count: Option<u64>,
 }
 
 /// Pulls the pages of one LIST.
+#[derive(Clone)]
 pub(crate) struct Pager<'a> {
     client: &'a kube::Client,
     path: String,
@@ -80,11 +83,29 @@ impl<'a> Pager<'a> {
         format!("{}?{}", self.path, query.finish())
     }
 
+    /// How many objects the LIST will return, from a one-item page (`remainingItemCount`), or
+    /// `None` when the server does not say (or the request fails: the LIST itself will tell).
+    pub(crate) async fn estimate_count(&self) -> Option<u64> {
+        let mut probe = Self { page_size: 1, ..self.clone() };
+        probe.started = false;
+        let page = probe.fetch().await.ok()?;
+        Some(page.items.len() as u64 + page.metadata.remaining_item_count.unwrap_or(0))
+    }
+
     /// The next page of items, or `None` when the list is complete.
     pub(crate) async fn next_page(&mut self) -> Result<Option<Vec<Box<RawValue>>>, ApiError> {
         if self.started && self.continue_token.is_none() {
             return Ok(None);
         }
+        let page = self.fetch().await?;
+        if self.list_revision.is_none() {
+            self.list_revision = page.metadata.resource_version;
+        }
+        self.continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
+        Ok(Some(page.items))
+    }
+
+    async fn fetch(&mut self) -> Result<ListResponse, ApiError> {
         let body = if !self.started && self.revision.is_some() {
             match request::get(self.client, &self.url(true)).await {
                 Ok(body) => body,
@@ -101,17 +122,12 @@ impl<'a> Pager<'a> {
             request::get(self.client, &self.url(self.at_revision)).await?
         };
         self.started = true;
-        let page: ListResponse = serde_json::from_slice(&body).map_err(|e| ApiError {
+        serde_json::from_slice(&body).map_err(|e| ApiError {
             method: http::Method::GET,
             path: self.path.clone(),
             code: 0,
             reason: String::new(),
             message: format!("unexpected list response: {e}"),
-        })?;
-        if self.list_revision.is_none() {
-            self.list_revision = page.metadata.resource_version;
-        }
-        self.continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
-        Ok(Some(page.items))
+        })
     }
 }

@@ -24,17 +24,19 @@ fn decode(path: &str, body: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-/// POSTs `object` to `collection` (e.g. `/api/v1/namespaces/shop/configmaps`).
+/// POSTs `object` to `collection` (e.g. `/api/v1/namespaces/shop/configmaps`). The answer (the
+/// created object) is not parsed: nothing needs it. (Asking for metadata only with
+/// `as=PartialObjectMetadata` made no measurable difference to a 1.20 apiserver.)
 pub(crate) async fn create(
     client: &kube::Client,
     collection: &str,
     object: &Value,
     dry_run: bool,
-) -> Result<Value, ApiError> {
+) -> Result<(), ApiError> {
     let path = with_dry_run(collection, dry_run);
     let body = serde_json::to_vec(object).unwrap_or_default();
-    let answer = request::send(client, Method::POST, &path, Some("application/json"), None, body).await?;
-    decode(&path, &answer)
+    request::send(client, Method::POST, &path, Some("application/json"), None, body).await?;
+    Ok(())
 }
 
 pub(crate) async fn get(client: &kube::Client, path: &str) -> Result<Value, ApiError> {

@@ -74,6 +74,7 @@ pub(crate) async fn send(
             reason: String::new(),
             message,
         };
+        let started = std::time::Instant::now();
         let response = match client.send(request).await {
             Ok(response) => response,
             Err(e) if idempotent && attempt < MAX_ATTEMPTS_TRANSIENT => {
@@ -99,6 +100,7 @@ pub(crate) async fn send(
             }
             Err(e) => return Err(transport_error(format!("read response: {e}"))),
         };
+        tracing::debug!("{method} {path}: {} in {} ms", status.as_u16(), started.elapsed().as_millis());
         if status.is_success() {
             return Ok(body);
         }

@@ -214,10 +214,12 @@ pub(crate) async fn create_backup(
     // Nothing is written and no hook has run yet: an interruption just stops.
     let (version, catalog, selection, snapshots) = tokio::select! {
         prepared = async {
-            let version = conn.server_version().await?;
-            let catalog = discover(&conn.client).await.map_err(BackupError::Discovery)?;
+            let (version, catalog, snapshots) = tokio::try_join!(
+                async { Ok(conn.server_version().await?) },
+                async { discover(&conn.client).await.map_err(BackupError::Discovery) },
+                open_snapshots(&spec, &snapshot_locations),
+            )?;
             let selection = select_types(&catalog, &spec)?;
-            let snapshots = open_snapshots(&spec, &snapshot_locations).await?;
             Ok::<_, BackupError>((version, catalog, selection, snapshots))
         } => prepared?,
         () = cancel.cancelled() => return Err(BackupError::Interrupted),
@@ -274,7 +276,7 @@ pub(crate) async fn create_backup(
     log.info(&format!("backup {} {}", name, record.phase));
     observer.on_event(BackupEvent::Finishing);
     // The log first, the record last: a record that says Completed implies everything else is there.
-    bucket.put_gz(&BucketLayout::backup_log(&name), log.text().as_bytes()).await?;
+    bucket.put(&BucketLayout::backup_log(&name), log.take_gz().into()).await?;
     bucket.put_json(&BucketLayout::backup_record(&name), &record).await?;
     Ok(record)
 }
@@ -412,7 +414,7 @@ async fn write_backup(
     };
 
     // Archive pipeline: listers -> items channel -> writer thread -> chunks channel -> upload.
-    let (item_tx, item_rx) = mpsc::channel::<Vec<ArchiveItem>>(16);
+    let (item_tx, item_rx) = mpsc::channel::<Vec<ArchiveItem>>(4);
     let (chunk_tx, mut chunk_rx) = mpsc::channel::<Vec<u8>>(4);
     let mut upload = bucket.writer(&BucketLayout::archive(&name)).map_err(|e| e.to_string())?;
     let uploader = async move {
@@ -428,7 +430,8 @@ async fn write_backup(
     };
     let mtime = record.start_timestamp.timestamp().max(0) as u64;
     let writer_observer_items = Arc::new(AtomicU64::new(0));
-    let writer = spawn_archive_writer(item_rx, chunk_tx, mtime, Arc::clone(&writer_observer_items));
+    let writer =
+        spawn_archive_writer(item_rx, chunk_tx, mtime, tuning.compression_level, Arc::clone(&writer_observer_items));
 
     let mut findings = ListFindings::default();
     let progress = ProgressTicker::new(observer, &writer_observer_items);
@@ -501,14 +504,15 @@ async fn write_backup(
     record.archive_bytes = uploaded.map_err(|e| format!("upload archive {}: {e}", BucketLayout::archive(&name)))?;
     progress.finish(summary.items, record.archive_bytes);
     record.items_backed_up = summary.items;
-    record.resource_counts = summary.counts;
+    record.resource_counts = summary.counts();
     record.items_excluded_by_label = run.items_excluded.load(Ordering::Relaxed);
     record.not_at_revision = findings.not_at_revision;
     record.warnings.extend(findings.warnings);
     record.errors.extend(findings.errors);
     log.info(&format!("archive: {} items, {} bytes compressed", summary.items, record.archive_bytes));
 
-    bucket.put_gz_json(&BucketLayout::resource_list(&name), &summary.resource_list).await.map_err(|e| e.to_string())?;
+    let resource_list = summary.resource_list_json();
+    bucket.put_gz(&BucketLayout::resource_list(&name), &resource_list).await.map_err(|e| e.to_string())?;
 
     let report = match snapshots {
         Some(snapshots) if !findings.volumes.is_empty() => {
@@ -640,6 +644,7 @@ async fn run_jobs(
     for job in &jobs {
         *remaining.entry(job.resource.group_resource().to_string()).or_default() += 1;
     }
+    let jobs = largest_first(run, jobs).await;
     let mut results = futures::stream::iter(jobs)
         .map(|job| async move {
             let outcome = list_job(run, &job, item_tx, progress).await;
@@ -696,6 +701,33 @@ struct JobResult {
     fallback_reason: Option<String>,
 }
 
+fn job_pager<'a>(run: &Run<'a>, job: &ListJob) -> Pager<'a> {
+    let selector = if job.only_names.is_some() { None } else { run.label_selector_server_side.clone() };
+    Pager::new(
+        &run.conn.client,
+        &job.resource,
+        job.namespace.as_deref(),
+        selector,
+        Some(run.revision.clone()),
+        run.tuning.page_size,
+    )
+}
+
+/// Orders whole-cluster LISTs largest first (counted with one-item pages), so that a big type
+/// does not start last and finish alone while the other connections idle.
+async fn largest_first(run: &Run<'_>, jobs: Vec<ListJob>) -> Vec<ListJob> {
+    if jobs.len() <= run.tuning.list_concurrency || jobs.iter().any(|job| job.namespace.is_some()) {
+        return jobs;
+    }
+    let mut counted: Vec<(u64, ListJob)> = futures::stream::iter(jobs)
+        .map(|job| async move { (job_pager(run, &job).estimate_count().await.unwrap_or(0), job) })
+        .buffered(run.tuning.list_concurrency * 2)
+        .collect()
+        .await;
+    counted.sort_by_key(|(count, _)| std::cmp::Reverse(*count));
+    counted.into_iter().map(|(_, job)| job).collect()
+}
+
 async fn list_job(
     run: &Run<'_>,
     job: &ListJob,
@@ -703,15 +735,7 @@ async fn list_job(
     progress: &ProgressTicker<'_>,
 ) -> Result<JobResult, ApiError> {
     let resource = &job.resource;
-    let selector = if job.only_names.is_some() { None } else { run.label_selector_server_side.clone() };
-    let mut pager = Pager::new(
-        &run.conn.client,
-        resource,
-        job.namespace.as_deref(),
-        selector,
-        Some(run.revision.clone()),
-        run.tuning.page_size,
-    );
+    let mut pager = job_pager(run, job);
     let is_pvc = resource.group.is_empty() && resource.resource == "persistentvolumeclaims";
     let is_pv = resource.group.is_empty() && resource.resource == "persistentvolumes";
     let mut result = JobResult { items: 0, bound_volumes: Vec::new(), volumes: Vec::new(), fallback_reason: None };
@@ -756,33 +780,90 @@ async fn list_job(
     Ok(result)
 }
 
+/// What the archive writer wrote, type by type.
+#[derive(Default)]
 struct ArchiveSummary {
     items: u64,
-    counts: BTreeMap<String, u64>,
-    /// `apps/v1/Deployment` -> [`namespace/name`, ...], Velero's resource list format.
-    resource_list: BTreeMap<String, Vec<String>>,
+    /// `apps/v1/Deployment` -> its items, keyed as Velero's resource list is.
+    per_type: BTreeMap<String, TypeTally>,
+}
+
+struct TypeTally {
+    group_resource: String,
+    items: u64,
+    /// The resource list's `"namespace/name"` strings, comma-separated JSON: a few bytes per
+    /// object rather than a `String` each.
+    names_json: Vec<u8>,
+}
+
+impl ArchiveSummary {
+    fn add(&mut self, key: &str, resource: &ResourceType, namespace: Option<&str>, name: &str) {
+        self.items += 1;
+        if !self.per_type.contains_key(key) {
+            let tally =
+                TypeTally { group_resource: resource.group_resource().to_string(), items: 0, names_json: Vec::new() };
+            self.per_type.insert(key.to_owned(), tally);
+        }
+        let Some(tally) = self.per_type.get_mut(key) else { return };
+        if tally.items > 0 {
+            tally.names_json.push(b',');
+        }
+        tally.items += 1;
+        let entry = match namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_owned(),
+        };
+        // Serialising a string into memory cannot fail.
+        let _ = serde_json::to_writer(&mut tally.names_json, &entry);
+    }
+
+    fn counts(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for tally in self.per_type.values() {
+            *counts.entry(tally.group_resource.clone()).or_default() += tally.items;
+        }
+        counts
+    }
+
+    /// `<name>-resource-list.json.gz`'s JSON: `{"apps/v1/Deployment": ["namespace/name", ...], ...}`.
+    fn resource_list_json(&self) -> Vec<u8> {
+        let mut out = b"{".to_vec();
+        for (i, (key, tally)) in self.per_type.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut out, key);
+            out.extend_from_slice(b":[");
+            out.extend_from_slice(&tally.names_json);
+            out.push(b']');
+        }
+        out.push(b'}');
+        out
+    }
 }
 
 fn spawn_archive_writer(
     mut item_rx: mpsc::Receiver<Vec<ArchiveItem>>,
     chunk_tx: mpsc::Sender<Vec<u8>>,
     mtime: u64,
+    level: u32,
     written: Arc<AtomicU64>,
 ) -> tokio::task::JoinHandle<std::io::Result<ArchiveSummary>> {
     tokio::task::spawn_blocking(move || {
-        let mut archive = ArchiveWriter::new(ChunkWriter::new(chunk_tx), mtime)?;
-        let mut summary = ArchiveSummary { items: 0, counts: BTreeMap::new(), resource_list: BTreeMap::new() };
+        let mut archive = ArchiveWriter::new(ChunkWriter::new(chunk_tx), mtime, level)?;
+        let mut summary = ArchiveSummary::default();
+        // The resource list key of the type last seen: a batch is one type's page.
+        let mut key: Option<(Arc<ResourceType>, String)> = None;
         while let Some(batch) = item_rx.blocking_recv() {
             for item in batch {
                 archive.add_item(&item.resource, item.namespace.as_deref(), &item.name, &item.json)?;
-                summary.items += 1;
-                *summary.counts.entry(item.resource.group_resource().to_string()).or_default() += 1;
-                let key = format!("{}/{}", item.resource.api_version(), item.resource.kind);
-                let entry = match &item.namespace {
-                    Some(ns) => format!("{ns}/{}", item.name),
-                    None => item.name,
-                };
-                summary.resource_list.entry(key).or_default().push(entry);
+                if !key.as_ref().is_some_and(|(resource, _)| Arc::ptr_eq(resource, &item.resource)) {
+                    let text = format!("{}/{}", item.resource.api_version(), item.resource.kind);
+                    key = Some((Arc::clone(&item.resource), text));
+                }
+                if let Some((_, key)) = &key {
+                    summary.add(key, &item.resource, item.namespace.as_deref(), &item.name);
+                }
             }
             written.store(summary.items, Ordering::Relaxed);
         }
@@ -856,6 +937,32 @@ impl<'a> ProgressTicker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_gives_velero_resource_list_and_counts() {
+        let resource = |group: &str, resource: &str, kind: &str| ResourceType {
+            group: group.into(),
+            version: "v1".into(),
+            resource: resource.into(),
+            kind: kind.into(),
+            namespaced: true,
+            verbs: vec![],
+            short_names: vec![],
+            singular: String::new(),
+        };
+        let deployments = resource("apps", "deployments", "Deployment");
+        let namespaces = ResourceType { namespaced: false, ..resource("", "namespaces", "Namespace") };
+        let mut summary = ArchiveSummary::default();
+        summary.add("apps/v1/Deployment", &deployments, Some("shop"), "web");
+        summary.add("v1/Namespace", &namespaces, None, "shop");
+        summary.add("apps/v1/Deployment", &deployments, Some("shop"), "we\"ird");
+        let list: BTreeMap<String, Vec<String>> = serde_json::from_slice(&summary.resource_list_json()).unwrap();
+        assert_eq!(list["apps/v1/Deployment"], ["shop/web", "shop/we\"ird"]);
+        assert_eq!(list["v1/Namespace"], ["shop"]);
+        assert_eq!(summary.items, 3);
+        assert_eq!(summary.counts(), BTreeMap::from([("deployments.apps".into(), 2), ("namespaces".into(), 1)]));
+        assert_eq!(String::from_utf8(ArchiveSummary::default().resource_list_json()).unwrap(), "{}");
+    }
 
     #[test]
     fn type_meta_is_added_without_reserialising() {

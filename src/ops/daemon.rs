@@ -294,7 +294,7 @@ async fn run_backup(
         let (location, settings) =
             config.storage_location(Some(&spec.storage_location), &env.dirs).map_err(|e| describe(&e))?;
         let bucket = Bucket::open(&location, &settings).await.map_err(|e| describe(&e))?;
-        let conn = Connection::open(&env.kube).await.map_err(|e| describe(&e))?;
+        let conn = Connection::open(&env.kube, config.tuning.compress_responses).await.map_err(|e| describe(&e))?;
         let reporter = ScheduledBackupObserver { backup: backup.to_string(), observer };
         let request =
             BackupRequest { name: backup.clone(), spec, snapshot_locations: config.snapshot_locations.clone() };

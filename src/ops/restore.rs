@@ -5,10 +5,13 @@
 //! The record, written last, says how it went; the results list every object.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use futures::StreamExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -102,7 +105,7 @@ pub(crate) async fn create_restore(
     observer: &dyn RestoreObserver,
     cancel: CancellationToken,
     now: DateTime<Utc>,
-) -> Result<(RestoreRecord, RestoreResults), RestoreError> {
+) -> Result<(RestoreRecord, GzResults), RestoreError> {
     let RestoreRequest { name, spec, allow_partial, wait_timeout, fail_fast, snapshot_locations } = request;
     let record_key = BucketLayout::restore_record(&name);
     // A dry run leaves no trace; a read-only location (another cluster's backups) is never
@@ -145,7 +148,7 @@ pub(crate) async fn create_restore(
         observer.on_event(RestoreEvent::Warning(warning));
     }
 
-    let mut results = RestoreResults::default();
+    let mut results = ResultsWriter::new();
     let run = Run {
         conn,
         spec: &spec,
@@ -161,20 +164,9 @@ pub(crate) async fn create_restore(
         outcome = run.restore_all(&spool, catalog, &mut results) => outcome,
         () = cancel.cancelled() => Err("interrupted".to_owned()),
     };
-    for item in &results.items {
-        *record.counts.entry(item.outcome).or_default() += 1;
-        if item.outcome == ItemOutcome::Failed {
-            let message = format!(
-                "{} {}: {}",
-                item.resource,
-                qualified(item.namespace.as_deref(), &item.name),
-                item.message.as_deref().unwrap_or("failed")
-            );
-            results.errors.entry(item.namespace.clone().unwrap_or_default()).or_default().push(message);
-        }
-    }
     // Item failures and the problems around them (a namespace that stayed Terminating, a CRD
     // that never became Established).
+    record.counts = results.counts.clone();
     record.errors = results.errors.values().flatten().cloned().collect();
     record.warnings = results.warnings.values().flatten().cloned().collect();
     record.phase = match outcome {
@@ -189,12 +181,77 @@ pub(crate) async fn create_restore(
     record.completion_timestamp = Some(Utc::now());
     log.info(&format!("restore {name} {}", record.phase));
     observer.on_event(RestoreEvent::Finishing);
+    let results = results.finish();
     if persist {
-        bucket.put_gz(&BucketLayout::restore_log(&name), log.text().as_bytes()).await?;
-        bucket.put_gz_json(&BucketLayout::restore_results(&name), &results).await?;
+        bucket.put(&BucketLayout::restore_log(&name), log.take_gz().into()).await?;
+        bucket.put(&BucketLayout::restore_results(&name), results.0.clone().into()).await?;
         bucket.put_json(&record_key, &record).await?;
     }
     Ok((record, results))
+}
+
+/// Every object's outcome as it comes: counted, and written as gzipped JSON at once, so a
+/// restore holds a few bytes per object rather than the whole list. Warnings and errors (as
+/// many as went wrong) are kept for the record.
+struct ResultsWriter {
+    items: GzEncoder<Vec<u8>>,
+    written: u64,
+    counts: BTreeMap<ItemOutcome, u64>,
+    warnings: BTreeMap<String, Vec<String>>,
+    errors: BTreeMap<String, Vec<String>>,
+}
+
+/// `restore-<name>-results.gz` as written: a gzipped `RestoreResults`.
+pub(crate) struct GzResults(Vec<u8>);
+
+impl GzResults {
+    pub(crate) fn decode(&self) -> std::io::Result<RestoreResults> {
+        Ok(serde_json::from_reader(flate2::read::GzDecoder::new(self.0.as_slice()))?)
+    }
+}
+
+impl ResultsWriter {
+    fn new() -> Self {
+        let mut items = GzEncoder::new(Vec::new(), Compression::fast());
+        // Writing into memory only fails when memory does (here and below).
+        let _ = items.write_all(br#"{"items":["#);
+        Self { items, written: 0, counts: BTreeMap::new(), warnings: BTreeMap::new(), errors: BTreeMap::new() }
+    }
+
+    fn push(&mut self, item: &ItemResult) {
+        if self.written > 0 {
+            let _ = self.items.write_all(b",");
+        }
+        let _ = serde_json::to_writer(&mut self.items, item);
+        self.written += 1;
+        *self.counts.entry(item.outcome).or_default() += 1;
+        let what = || format!("{} {}", item.resource, qualified(item.namespace.as_deref(), &item.name));
+        let namespace = item.namespace.clone().unwrap_or_default();
+        match item.outcome {
+            ItemOutcome::Failed => {
+                let message = format!("{}: {}", what(), item.message.as_deref().unwrap_or("failed"));
+                self.errors.entry(namespace).or_default().push(message);
+            }
+            ItemOutcome::ExistsDifferent => {
+                let message = format!("{} exists and differs from the backup", what());
+                self.warnings.entry(namespace).or_default().push(message);
+            }
+            _ => {}
+        }
+    }
+
+    fn error(&mut self, namespace: &str, message: String) {
+        self.errors.entry(namespace.to_owned()).or_default().push(message);
+    }
+
+    fn finish(mut self) -> GzResults {
+        let _ = self.items.write_all(br#"],"warnings":"#);
+        let _ = serde_json::to_writer(&mut self.items, &self.warnings);
+        let _ = self.items.write_all(br#","errors":"#);
+        let _ = serde_json::to_writer(&mut self.items, &self.errors);
+        let _ = self.items.write_all(b"}");
+        GzResults(self.items.finish().unwrap_or_default())
+    }
 }
 
 fn qualified(namespace: Option<&str>, name: &str) -> String {
@@ -284,7 +341,7 @@ impl Run<'_> {
         &self,
         spool: &Spool,
         mut catalog: ResourceCatalog,
-        results: &mut RestoreResults,
+        results: &mut ResultsWriter,
     ) -> Result<(), String> {
         let priorities: Vec<String> = if self.spec.resource_priorities.is_empty() {
             restore_rules::DEFAULT_PRIORITIES.iter().map(|s| s.to_string()).collect()
@@ -318,8 +375,8 @@ impl Run<'_> {
                 for ns in prepared.iter().filter_map(|p| p.namespace.clone()).collect::<BTreeSet<_>>() {
                     if gr != "namespaces" && !namespaces_ready.contains(&ns) {
                         if let Err(message) = self.ensure_namespace(&ns).await {
-                            results.errors.entry(ns.clone()).or_default().push(message.clone());
                             self.log.error(&message);
+                            results.error(&ns, message);
                         }
                         namespaces_ready.insert(ns);
                     }
@@ -359,7 +416,7 @@ impl Run<'_> {
                 for crd in &created_crds {
                     if let Err(message) = self.wait_established(crd).await {
                         self.log.error(&message);
-                        results.errors.entry(String::new()).or_default().push(message);
+                        results.error("", message);
                     }
                 }
                 // The new CRDs' types must be known before their objects come.
@@ -369,7 +426,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn record(&self, results: &mut RestoreResults, result: ItemResult) {
+    fn record(&self, results: &mut ResultsWriter, result: ItemResult) {
         let line = format!(
             "{:?} {} {}{}",
             result.outcome,
@@ -379,18 +436,11 @@ impl Run<'_> {
         );
         match result.outcome {
             ItemOutcome::Failed => self.log.error(&line),
-            ItemOutcome::ExistsDifferent => {
-                self.log.warn(&line);
-                results.warnings.entry(result.namespace.clone().unwrap_or_default()).or_default().push(format!(
-                    "{} {} exists and differs from the backup",
-                    result.resource,
-                    qualified(result.namespace.as_deref(), &result.name)
-                ));
-            }
+            ItemOutcome::ExistsDifferent => self.log.warn(&line),
             _ => self.log.info(&line),
         }
         self.observer.on_event(RestoreEvent::Item { outcome: result.outcome });
-        results.items.push(result);
+        results.push(&result);
     }
 
     fn resource_wanted(&self, gr: &str, catalog: &ResourceCatalog) -> bool {

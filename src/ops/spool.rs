@@ -116,7 +116,7 @@ mod tests {
             short_names: vec![],
             singular: String::new(),
         };
-        let mut writer = ArchiveWriter::new(Vec::new(), 0).unwrap();
+        let mut writer = ArchiveWriter::new(Vec::new(), 0, 1).unwrap();
         for i in 0..5 {
             writer
                 .add_item(&t("configmaps", ""), Some("ns"), &format!("c{i}"), format!("{{\"i\":{i}}}").as_bytes())
