@@ -96,7 +96,10 @@ pub(crate) enum Command {
 pub(crate) fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread for all the I/O (archive compression runs on a blocking thread of its own): a
+    // multi-threaded runtime spent a quarter more CPU handing response bodies between threads,
+    // and ark shares its cores with the apiserver it reads (docs/BENCHMARKS.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return exit::report(&anyhow::Error::new(e).context("start the async runtime")),
     };
