@@ -80,10 +80,10 @@ PAGE_SIZE=$("$ARK" config view -o json | python3 -c 'import json,sys; print(json
 ROWS="$WORK/rows" # label|objects|seconds|rss_kib|bytes|kind|client_cpu|server_cpu
 : >"$ROWS"
 
-# CPU seconds the apiserver and etcd have used so far (the machine's other big consumers).
+# CPU seconds the apiserver, etcd and moto have used so far (the machine's other big consumers).
 server_cpu() {
     local total=0 name pid
-    for name in apiserver etcd; do
+    for name in apiserver etcd moto; do
         pid=$(cat "$ENV_DIR/$name.pid")
         total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
     done
@@ -91,7 +91,7 @@ server_cpu() {
 }
 
 # Runs a command under /usr/bin/time -v; sets SECONDS_TAKEN, RSS_KIB, CLIENT_CPU and SERVER_CPU
-# (apiserver + etcd during the run), leaves stdout in $WORK/out. With HANG_LIMIT set (seconds),
+# (apiserver + etcd + moto during the run), leaves stdout in $WORK/out. With HANG_LIMIT set (seconds),
 # a command still running after that long is stopped (SIGTERM, then SIGKILL) and timed returns 2
 # instead of failing the benchmark.
 timed() {
@@ -288,7 +288,7 @@ def size(n):
         return ""
     return f"{n / 1048576:.1f} MiB"
 
-table = ["| operation | objects | wall s | objects/s | vs limit | peak RSS | archive (raw: bytes moved) | client CPU s | apiserver+etcd CPU s |",
+table = ["| operation | objects | wall s | objects/s | vs limit | peak RSS | archive (raw: bytes moved) | client CPU s | servers CPU s |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
     if r["kind"] == "hung":

@@ -184,7 +184,7 @@ pub(crate) async fn create_restore(
     let results = results.finish();
     if persist {
         bucket.put(&BucketLayout::restore_log(&name), log.take_gz().into()).await?;
-        bucket.put(&BucketLayout::restore_results(&name), results.0.clone().into()).await?;
+        bucket.put(&BucketLayout::restore_results(&name), results.0.clone()).await?;
         bucket.put_json(&record_key, &record).await?;
     }
     Ok((record, results))
@@ -202,11 +202,11 @@ struct ResultsWriter {
 }
 
 /// `restore-<name>-results.gz` as written: a gzipped `RestoreResults`.
-pub(crate) struct GzResults(Vec<u8>);
+pub(crate) struct GzResults(bytes::Bytes);
 
 impl GzResults {
     pub(crate) fn decode(&self) -> std::io::Result<RestoreResults> {
-        Ok(serde_json::from_reader(flate2::read::GzDecoder::new(self.0.as_slice()))?)
+        Ok(serde_json::from_reader(flate2::read::GzDecoder::new(&self.0[..]))?)
     }
 }
 
@@ -250,7 +250,7 @@ impl ResultsWriter {
         let _ = self.items.write_all(br#","errors":"#);
         let _ = serde_json::to_writer(&mut self.items, &self.errors);
         let _ = self.items.write_all(b"}");
-        GzResults(self.items.finish().unwrap_or_default())
+        GzResults(self.items.finish().unwrap_or_default().into())
     }
 }
 
@@ -819,6 +819,29 @@ pub(crate) fn parse_mappings(pairs: &[String]) -> Result<BTreeMap<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_written_as_they_come_read_back_whole() {
+        let item = |name: &str, outcome, message: Option<&str>| ItemResult {
+            resource: "configmaps".into(),
+            namespace: Some("shop".into()),
+            name: name.into(),
+            outcome,
+            message: message.map(str::to_owned),
+        };
+        let mut writer = ResultsWriter::new();
+        writer.push(&item("a", ItemOutcome::Created, None));
+        writer.push(&item("b", ItemOutcome::Failed, Some("denied")));
+        writer.push(&item("c", ItemOutcome::ExistsDifferent, None));
+        writer.error("", "CRD x never became Established".into());
+        assert_eq!(writer.counts[&ItemOutcome::Created], 1);
+        let results = writer.finish().decode().unwrap();
+        assert_eq!(results.items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(results.errors["shop"], ["configmaps shop/b: denied"]);
+        assert_eq!(results.errors[""], ["CRD x never became Established"]);
+        assert_eq!(results.warnings["shop"], ["configmaps shop/c exists and differs from the backup"]);
+        assert!(ResultsWriter::new().finish().decode().unwrap().items.is_empty());
+    }
 
     #[test]
     fn mappings_parse_and_reject_bad_pairs() {
