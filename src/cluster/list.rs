@@ -28,7 +28,6 @@ struct ListMeta {
 }
 
 /// Pulls the pages of one LIST.
-#[derive(Clone)]
 pub(crate) struct Pager<'a> {
     client: &'a kube::Client,
     path: String,
@@ -83,12 +82,12 @@ impl<'a> Pager<'a> {
         format!("{}?{}", self.path, query.finish())
     }
 
-    /// How many objects the LIST will return, from a one-item page (`remainingItemCount`), or
+    /// How many objects this LIST will return, from a one-item page (`remainingItemCount`), or
     /// `None` when the server does not say (or the request fails: the LIST itself will tell).
-    pub(crate) async fn estimate_count(&self) -> Option<u64> {
-        let mut probe = Self { page_size: 1, ..self.clone() };
-        probe.started = false;
-        let page = probe.fetch().await.ok()?;
+    /// Takes a fresh pager and uses it up.
+    pub(crate) async fn estimate_count(mut self) -> Option<u64> {
+        self.page_size = 1;
+        let page = self.fetch().await.ok()?;
         Some(page.items.len() as u64 + page.metadata.remaining_item_count.unwrap_or(0))
     }
 

@@ -195,7 +195,6 @@ pub(crate) async fn create_restore(
 /// many as went wrong) are kept for the record.
 struct ResultsWriter {
     items: GzEncoder<Vec<u8>>,
-    written: u64,
     counts: BTreeMap<ItemOutcome, u64>,
     warnings: BTreeMap<String, Vec<String>>,
     errors: BTreeMap<String, Vec<String>>,
@@ -215,15 +214,14 @@ impl ResultsWriter {
         let mut items = GzEncoder::new(Vec::new(), Compression::fast());
         // Writing into memory only fails when memory does (here and below).
         let _ = items.write_all(br#"{"items":["#);
-        Self { items, written: 0, counts: BTreeMap::new(), warnings: BTreeMap::new(), errors: BTreeMap::new() }
+        Self { items, counts: BTreeMap::new(), warnings: BTreeMap::new(), errors: BTreeMap::new() }
     }
 
     fn push(&mut self, item: &ItemResult) {
-        if self.written > 0 {
+        if !self.counts.is_empty() {
             let _ = self.items.write_all(b",");
         }
         let _ = serde_json::to_writer(&mut self.items, item);
-        self.written += 1;
         *self.counts.entry(item.outcome).or_default() += 1;
         let what = || format!("{} {}", item.resource, qualified(item.namespace.as_deref(), &item.name));
         let namespace = item.namespace.clone().unwrap_or_default();
