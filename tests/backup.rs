@@ -213,6 +213,15 @@ fn filters_select_exactly_what_they_say() {
     assert!(!keys.contains(&cm(&team_a, "skipped")), "opt-out label honoured");
     assert_eq!(backup_json(&ark, &name)["itemsExcludedByLabel"], 1);
 
+    // Patterns that match no namespace are warned about, on the terminal and in the record:
+    // a typo must not pass for an empty namespace.
+    let (name, typo) = (unique("typo"), format!("{id}-teem-*"));
+    let out = ark.run(&["backup", "create", &name, "--include-namespaces", &format!("{glob},{typo}")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warning = format!("namespace pattern {typo} matches no namespace");
+    assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    assert_eq!(backup_json(&ark, &name)["warnings"], serde_json::json!([warning]));
+
     // Label selector and excluded namespace.
     let both = format!("{team_a},{team_b}");
     let (_, keys) = archived(&["-n", &both, "--exclude-namespaces", &team_b, "-l", "tier=web"]);

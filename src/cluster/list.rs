@@ -33,9 +33,11 @@ pub(crate) struct Pager<'a> {
     path: String,
     label_selector: Option<String>,
     page_size: u32,
+    first_page_size: Option<u32>,
     revision: Option<String>,
     continue_token: Option<String>,
     started: bool,
+    remaining: Option<u64>,
     /// Whether the pages came from the requested revision.
     pub(crate) at_revision: bool,
     /// Why the server's answer is not at the requested revision, when it is not.
@@ -58,10 +60,12 @@ impl<'a> Pager<'a> {
             path: resource.collection_path(namespace),
             label_selector,
             page_size,
+            first_page_size: None,
             at_revision: revision.is_some(),
             revision,
             continue_token: None,
             started: false,
+            remaining: None,
             fallback_reason: None,
             list_revision: None,
         }
@@ -69,7 +73,8 @@ impl<'a> Pager<'a> {
 
     fn url(&self, pinned: bool) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("limit", &self.page_size.to_string());
+        let limit = if self.started { self.page_size } else { self.first_page_size.unwrap_or(self.page_size) };
+        query.append_pair("limit", &limit.to_string());
         if let Some(selector) = &self.label_selector {
             query.append_pair("labelSelector", selector);
         }
@@ -82,18 +87,27 @@ impl<'a> Pager<'a> {
         format!("{}?{}", self.path, query.finish())
     }
 
-    /// How many objects this LIST will return, from a one-item page (`remainingItemCount`), or
-    /// `None` when the server does not say (or the request fails: the LIST itself will tell).
-    /// Takes a fresh pager and uses it up.
-    pub(crate) async fn estimate_count(mut self) -> Option<u64> {
-        self.page_size = 1;
-        let page = self.fetch().await.ok()?;
-        Some(page.items.len() as u64 + page.metadata.remaining_item_count.unwrap_or(0))
+    /// Asks for `size` items in the first page only (later pages are `page_size`): a small
+    /// first page tells, cheaply, how many objects the LIST holds (`remaining`).
+    pub(crate) fn with_first_page(mut self, size: u32) -> Self {
+        self.first_page_size = Some(size);
+        self
+    }
+
+    /// How many objects are left after the pages fetched so far, when the server says
+    /// (`remainingItemCount`; not with a label selector).
+    pub(crate) fn remaining(&self) -> Option<u64> {
+        self.remaining
+    }
+
+    /// Whether the last page has been fetched.
+    pub(crate) fn is_done(&self) -> bool {
+        self.started && self.continue_token.is_none()
     }
 
     /// The next page of items, or `None` when the list is complete.
     pub(crate) async fn next_page(&mut self) -> Result<Option<Vec<Box<RawValue>>>, ApiError> {
-        if self.started && self.continue_token.is_none() {
+        if self.is_done() {
             return Ok(None);
         }
         let page = self.fetch().await?;
@@ -101,6 +115,7 @@ impl<'a> Pager<'a> {
             self.list_revision = page.metadata.resource_version;
         }
         self.continue_token = page.metadata.continue_token.filter(|t| !t.is_empty());
+        self.remaining = if self.continue_token.is_some() { page.metadata.remaining_item_count } else { Some(0) };
         Ok(Some(page.items))
     }
 

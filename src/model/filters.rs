@@ -1,7 +1,7 @@
 //! What a backup or restore covers: namespace globs with include/exclude lists, and label
 //! selectors as kubectl writes them. Pure logic over names and label maps.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::Value;
@@ -33,6 +33,15 @@ impl IncludeExclude {
 
     pub(crate) fn is_all(&self) -> bool {
         (self.include.is_empty() || self.include.iter().any(|p| p == "*")) && self.exclude.is_empty()
+    }
+
+    /// The include patterns (other than `*`) that match none of `names`.
+    pub(crate) fn unmatched_includes<'a>(&'a self, names: &BTreeSet<String>) -> Vec<&'a str> {
+        self.include
+            .iter()
+            .filter(|p| p.as_str() != "*" && !names.iter().any(|name| glob_match(p, name)))
+            .map(String::as_str)
+            .collect()
     }
 
     /// The included names when none is a glob, so a caller can ask for just those.
@@ -404,6 +413,12 @@ mod tests {
         assert!(f.matches("team-a") && !f.matches("team-b") && !f.matches("other"));
         assert!(!f.is_all() && f.literal_includes().is_none());
         assert!(IncludeExclude::default().is_all());
+        let names: BTreeSet<String> = ["team-a".to_string(), "shop".to_string()].into();
+        let f = IncludeExclude {
+            include: vec!["team-*".into(), "web-*".into(), "shop".into(), "db".into(), "*".into()],
+            exclude: vec![],
+        };
+        assert_eq!(f.unmatched_includes(&names), vec!["web-*", "db"]);
         let literal = IncludeExclude { include: vec!["a".into(), "b".into()], exclude: vec![] };
         assert_eq!(literal.literal_includes(), Some(vec!["a".into(), "b".into()]));
         assert!(IncludeExclude { include: vec!["[x".into()], exclude: vec![] }.validate().is_err());

@@ -7,13 +7,15 @@
 //! writer thread, whose output flows through another bounded channel into the upload. What
 //! grows with the number of objects is only the resource list (one short name per object).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::io::AsyncWriteExt;
@@ -206,15 +208,18 @@ pub(crate) async fn create_backup(
     let BackupRequest { name, spec, snapshot_locations } = request;
     spec.namespaces.validate().map_err(BackupError::Filter)?;
     bucket.ensure_writable(&BucketLayout::backup_record(&name))?;
-    match bucket.get(&BucketLayout::backup_record(&name)).await {
-        Ok(_) => return Err(BackupError::Exists { name: name.to_string(), location: bucket.name.to_string() }),
-        Err(e) if e.is_not_found() => {}
-        Err(e) => return Err(e.into()),
-    }
+    let name_is_free = async {
+        match bucket.get(&BucketLayout::backup_record(&name)).await {
+            Ok(_) => Err(BackupError::Exists { name: name.to_string(), location: bucket.name.to_string() }),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    };
     // Nothing is written and no hook has run yet: an interruption just stops.
     let (version, catalog, selection, snapshots) = tokio::select! {
         prepared = async {
-            let (version, catalog, snapshots) = tokio::try_join!(
+            let ((), version, catalog, snapshots) = tokio::try_join!(
+                name_is_free,
                 async { Ok(conn.server_version().await?) },
                 async { discover(&conn.client).await.map_err(BackupError::Discovery) },
                 open_snapshots(&spec, &snapshot_locations),
@@ -376,13 +381,15 @@ async fn write_backup(
             scoped_namespace_items.push((header, item));
         }
     }
-    if let Some(literal) = spec.namespaces.literal_includes() {
-        for missing in literal.iter().filter(|n| !all_namespaces.contains(*n)) {
-            let warning = format!("namespace {missing} does not exist");
-            log.warn(&warning);
-            observer.on_event(BackupEvent::Warning(warning.clone()));
-            record.warnings.push(warning);
-        }
+    for pattern in spec.namespaces.unmatched_includes(&all_namespaces) {
+        let warning = if pattern.contains(['*', '?', '[']) {
+            format!("namespace pattern {pattern} matches no namespace")
+        } else {
+            format!("namespace {pattern} does not exist")
+        };
+        log.warn(&warning);
+        observer.on_event(BackupEvent::Warning(warning.clone()));
+        record.warnings.push(warning);
     }
     let namespaces_in_scope: BTreeSet<String> =
         scoped_namespace_items.iter().map(|(h, _)| h.metadata.name.clone()).collect();
@@ -631,7 +638,10 @@ async fn list_namespaces(conn: &Connection, tuning: &Tuning) -> Result<(Vec<Box<
     Ok((items, revision))
 }
 
-/// Runs LIST jobs, a bounded number at once, sending what they find to the archive writer.
+/// Runs LIST jobs, `listConcurrency` pages at once, sending what they find to the archive
+/// writer. Every LIST first fetches one page, the small types entirely; then the LISTs with
+/// more pages go on, the one with the most work left first, so that a big type does not
+/// finish alone while the other connections idle.
 async fn run_jobs(
     run: &Run<'_>,
     jobs: Vec<ListJob>,
@@ -644,24 +654,45 @@ async fn run_jobs(
     for job in &jobs {
         *remaining.entry(job.resource.group_resource().to_string()).or_default() += 1;
     }
-    let jobs = largest_first(run, jobs).await;
-    let mut results = futures::stream::iter(jobs)
-        .map(|job| async move {
-            let outcome = list_job(run, &job, item_tx, progress).await;
-            (job, outcome)
-        })
-        .buffer_unordered(run.tuning.list_concurrency);
-    while let Some((job, outcome)) = results.next().await {
+    // Whole-cluster LISTs start with a small page: most types end there, and the big ones say
+    // how big they are. Per-namespace LISTs are many and small: full pages from the start.
+    let first_page = (jobs.len() > run.tuning.list_concurrency && jobs.iter().all(|job| job.namespace.is_none()))
+        .then_some(FIRST_PAGE.min(run.tuning.page_size));
+    let mut unstarted: VecDeque<ListJob> = jobs.into();
+    let mut waiting: Vec<Listing<'_>> = Vec::new();
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        while in_flight.len() < run.tuning.list_concurrency {
+            let next = if let Some(job) = unstarted.pop_front() {
+                let pager = job_pager(run, &job);
+                let pager = match first_page {
+                    Some(size) => pager.with_first_page(size),
+                    None => pager,
+                };
+                Listing { job, pager, found: JobResult::default(), seconds: 0.0, listed: 0 }
+            } else if let Some(k) = most_work_left(&waiting) {
+                waiting.swap_remove(k)
+            } else {
+                break;
+            };
+            in_flight.push(list_page(run, next, item_tx, progress));
+        }
+        let Some((listing, outcome)) = in_flight.next().await else { break };
+        if matches!(outcome, Ok(true)) {
+            waiting.push(listing);
+            continue;
+        }
+        let Listing { job, pager, found, .. } = listing;
         let gr = job.resource.group_resource().to_string();
         match outcome {
-            Ok(result) => {
-                *per_type.entry(gr.clone()).or_default() += result.items;
-                if result.items > 0 {
+            Ok(_) => {
+                *per_type.entry(gr.clone()).or_default() += found.items;
+                if found.items > 0 {
                     findings.nonempty_types.insert(gr.clone());
                 }
-                findings.bound_volumes.extend(result.bound_volumes);
-                findings.volumes.extend(result.volumes);
-                if let Some(reason) = result.fallback_reason {
+                findings.bound_volumes.extend(found.bound_volumes);
+                findings.volumes.extend(found.volumes);
+                if let Some(reason) = pager.fallback_reason {
                     let warning = format!("{gr} was listed as it is now, not at the backup's revision: {reason}");
                     run.log.warn(&warning);
                     findings.not_at_revision.insert(gr.clone(), reason);
@@ -694,11 +725,32 @@ async fn run_jobs(
     }
 }
 
+/// Items in a whole-cluster LIST's first page.
+const FIRST_PAGE: u32 = 50;
+
+/// One LIST under way: its pager, what it found so far, and how fast its pages came.
+struct Listing<'a> {
+    job: ListJob,
+    pager: Pager<'a>,
+    found: JobResult,
+    /// Seconds its pages took and the items they held: custom resources cost the apiserver
+    /// several times what built-in objects do, so counts alone would order them wrongly.
+    seconds: f64,
+    listed: u64,
+}
+
+/// The waiting LIST with the most work left: remaining items times seconds per item so far.
+fn most_work_left(waiting: &[Listing<'_>]) -> Option<usize> {
+    let work =
+        |l: &Listing<'_>| l.pager.remaining().unwrap_or(u64::MAX / 2) as f64 * l.seconds / l.listed.max(1) as f64;
+    (0..waiting.len()).max_by(|&a, &b| work(&waiting[a]).total_cmp(&work(&waiting[b])))
+}
+
+#[derive(Default)]
 struct JobResult {
     items: u64,
     bound_volumes: Vec<String>,
     volumes: Vec<serde_json::Value>,
-    fallback_reason: Option<String>,
 }
 
 fn job_pager<'a>(run: &Run<'a>, job: &ListJob) -> Pager<'a> {
@@ -713,71 +765,64 @@ fn job_pager<'a>(run: &Run<'a>, job: &ListJob) -> Pager<'a> {
     )
 }
 
-/// Orders whole-cluster LISTs largest first (counted with one-item pages), so that a big type
-/// does not start last and finish alone while the other connections idle.
-async fn largest_first(run: &Run<'_>, jobs: Vec<ListJob>) -> Vec<ListJob> {
-    if jobs.len() <= run.tuning.list_concurrency || jobs.iter().any(|job| job.namespace.is_some()) {
-        return jobs;
-    }
-    let mut counted: Vec<(u64, ListJob)> = futures::stream::iter(jobs)
-        .map(|job| async move { (job_pager(run, &job).estimate_count().await.unwrap_or(0), job) })
-        .buffered(run.tuning.list_concurrency * 2)
-        .collect()
-        .await;
-    counted.sort_by_key(|(count, _)| std::cmp::Reverse(*count));
-    counted.into_iter().map(|(_, job)| job).collect()
-}
-
-async fn list_job(
-    run: &Run<'_>,
-    job: &ListJob,
+/// Fetches the next page of a LIST and sends what it keeps to the archive writer; says
+/// whether there is more to fetch.
+async fn list_page<'a>(
+    run: &Run<'a>,
+    mut listing: Listing<'a>,
     item_tx: &mpsc::Sender<Vec<ArchiveItem>>,
     progress: &ProgressTicker<'_>,
-) -> Result<JobResult, ApiError> {
+) -> (Listing<'a>, Result<bool, ApiError>) {
+    let started = Instant::now();
+    let page = match listing.pager.next_page().await {
+        Ok(Some(page)) => page,
+        Ok(None) => return (listing, Ok(false)),
+        Err(e) => return (listing, Err(e)),
+    };
+    listing.seconds += started.elapsed().as_secs_f64();
+    listing.listed += page.len() as u64;
+    let job = &listing.job;
+    let found = &mut listing.found;
     let resource = &job.resource;
-    let mut pager = job_pager(run, job);
     let is_pvc = resource.group.is_empty() && resource.resource == "persistentvolumeclaims";
     let is_pv = resource.group.is_empty() && resource.resource == "persistentvolumes";
-    let mut result = JobResult { items: 0, bound_volumes: Vec::new(), volumes: Vec::new(), fallback_reason: None };
-    while let Some(page) = pager.next_page().await? {
-        let mut batch = Vec::with_capacity(page.len());
-        for raw in page {
-            let Ok(header) = serde_json::from_str::<ItemHeader>(raw.get()) else {
-                run.log.warn(&format!("skipped an undecodable {} object", resource.group_resource()));
+    let mut batch = Vec::with_capacity(page.len());
+    for raw in page {
+        let Ok(header) = serde_json::from_str::<ItemHeader>(raw.get()) else {
+            run.log.warn(&format!("skipped an undecodable {} object", resource.group_resource()));
+            continue;
+        };
+        if let Some(names) = &job.only_names {
+            if !names.contains(&header.metadata.name) {
                 continue;
-            };
-            if let Some(names) = &job.only_names {
-                if !names.contains(&header.metadata.name) {
-                    continue;
-                }
-            } else {
-                if run.filter_namespaces
-                    && resource.namespaced
-                    && !header.metadata.namespace.as_ref().is_some_and(|ns| run.namespaces_in_scope.contains(ns))
-                {
-                    continue;
-                }
-                if !run.keep(&raw) {
-                    continue;
-                }
             }
-            if is_pvc && let Some(volume) = header.spec.as_ref().and_then(|s| s.volume_name.clone()) {
-                result.bound_volumes.push(volume);
+        } else {
+            if run.filter_namespaces
+                && resource.namespaced
+                && !header.metadata.namespace.as_ref().is_some_and(|ns| run.namespaces_in_scope.contains(ns))
+            {
+                continue;
             }
-            if is_pv && let Ok(pv) = serde_json::from_str(raw.get()) {
-                result.volumes.push(pv);
+            if !run.keep(&raw) {
+                continue;
             }
-            batch.push(archive_item(resource, header, &raw));
         }
-        result.items += batch.len() as u64;
-        if !batch.is_empty() && item_tx.send(batch).await.is_err() {
-            // The writer stopped; its own error says why.
-            break;
+        if is_pvc && let Some(volume) = header.spec.as_ref().and_then(|s| s.volume_name.clone()) {
+            found.bound_volumes.push(volume);
         }
-        progress.tick();
+        if is_pv && let Ok(pv) = serde_json::from_str(raw.get()) {
+            found.volumes.push(pv);
+        }
+        batch.push(archive_item(resource, header, &raw));
     }
-    result.fallback_reason = pager.fallback_reason;
-    Ok(result)
+    found.items += batch.len() as u64;
+    if !batch.is_empty() && item_tx.send(batch).await.is_err() {
+        // The writer stopped; its own error says why. Nothing more to list.
+        return (listing, Ok(false));
+    }
+    progress.tick();
+    let more = !listing.pager.is_done();
+    (listing, Ok(more))
 }
 
 /// What the archive writer wrote, type by type.
