@@ -518,31 +518,43 @@ async fn write_backup(
     record.errors.extend(findings.errors);
     log.info(&format!("archive: {} items, {} bytes compressed", summary.items, record.archive_bytes));
 
+    // The resource list goes up while the volumes are snapshotted and their list written.
     let resource_list = summary.resource_list_json();
-    bucket.put_gz(&BucketLayout::resource_list(&name), &resource_list).await.map_err(|e| e.to_string())?;
-
-    let report = match snapshots {
-        Some(snapshots) if !findings.volumes.is_empty() => {
-            let tags = BTreeMap::from([
-                ("ark.heptio.com/backup".to_owned(), name.to_string()),
-                ("ark.heptio.com/cluster".to_owned(), conn.server.clone()),
-            ]);
-            let on_progress = |completed, total| observer.on_event(BackupEvent::Snapshots { completed, total });
-            volumes::snapshot_volumes(snapshots, &findings.volumes, &tags, tuning.snapshot_timeout.0, log, &on_progress)
+    let volumes = async {
+        let report = match snapshots {
+            Some(snapshots) if !findings.volumes.is_empty() => {
+                let tags = BTreeMap::from([
+                    ("ark.heptio.com/backup".to_owned(), name.to_string()),
+                    ("ark.heptio.com/cluster".to_owned(), conn.server.clone()),
+                ]);
+                let on_progress = |completed, total| observer.on_event(BackupEvent::Snapshots { completed, total });
+                volumes::snapshot_volumes(
+                    snapshots,
+                    &findings.volumes,
+                    &tags,
+                    tuning.snapshot_timeout.0,
+                    log,
+                    &on_progress,
+                )
                 .await
-        }
-        _ => VolumeReport {
-            not_snapshotted: findings
-                .volumes
-                .iter()
-                .map(|pv| VolumeNotSnapshotted {
-                    persistent_volume: pv["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
-                    reason: "volume snapshots are off for this backup".to_owned(),
-                })
-                .collect(),
-            ..VolumeReport::default()
-        },
+            }
+            _ => VolumeReport {
+                not_snapshotted: findings
+                    .volumes
+                    .iter()
+                    .map(|pv| VolumeNotSnapshotted {
+                        persistent_volume: pv["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                        reason: "volume snapshots are off for this backup".to_owned(),
+                    })
+                    .collect(),
+                ..VolumeReport::default()
+            },
+        };
+        let written = bucket.put_gz_json(&BucketLayout::volume_snapshots(&name), &report.snapshots).await;
+        (report, written)
     };
+    let list_key = BucketLayout::resource_list(&name);
+    let (listed, (report, written)) = tokio::join!(bucket.put_gz(&list_key, &resource_list), volumes);
     for error in &report.errors {
         log.error(error);
         observer.on_event(BackupEvent::Warning(error.clone()));
@@ -552,7 +564,7 @@ async fn write_backup(
         report.snapshots.iter().filter(|s| s.phase == SnapshotPhase::Completed).count() as u64;
     record.volumes_not_snapshotted = report.not_snapshotted;
     record.errors.extend(report.errors);
-    bucket.put_gz_json(&BucketLayout::volume_snapshots(&name), &report.snapshots).await.map_err(|e| e.to_string())?;
+    listed.and(written).map_err(|e| e.to_string())?;
     Ok(())
 }
 
