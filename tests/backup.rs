@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use serde_json::Value;
-use support::{Ark, bucket_keys, delete_namespaces, kubectl, kubectl_create, stderr, stdout, unique};
+use support::{
+    Ark, apply_corpus, bucket_keys, corpus, delete_namespaces, kubectl, kubectl_create, stderr, stdout, unique,
+};
 
 /// Reads a backup archive into `path -> object`, skipping the `-preferredversion` copies after
 /// checking they match.
@@ -51,15 +53,6 @@ fn backup_json(ark: &Ark, name: &str) -> Value {
     serde_json::from_str(&ark.ok(&["backup", "describe", name, "-o", "json"])).unwrap()
 }
 
-fn apply(namespace: &str, manifest: &str) {
-    let out = kubectl(&["create", "namespace", namespace]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let path = format!("{}/../shared/corpus/{manifest}", env!("CARGO_MANIFEST_DIR"));
-    // As SOURCES.md describes: server-side apply, then create what v1.20's SSA refuses.
-    let _ = kubectl(&["apply", "--server-side", "-n", namespace, "-f", &path]);
-    let _ = kubectl(&["create", "-n", namespace, "-f", &path]);
-}
-
 fn create_configmaps(namespace: &str, names: &[&str], labels: &str) {
     for name in names {
         let out = kubectl(&["create", "configmap", name, "-n", namespace, "--from-literal=key=value"]);
@@ -81,9 +74,9 @@ fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
     let ark = Ark::new();
     let bucket = ark.add_s3_location("moto", true);
     let namespaces = [unique("shop"), unique("cassandra"), unique("wordpress")];
-    apply(&namespaces[0], "microservices-demo-v0.7.0.yaml");
-    apply(&namespaces[1], "cassandra-statefulset.yaml");
-    apply(&namespaces[2], "wordpress-mysql-pvc.yaml");
+    apply_corpus(&namespaces[0], "microservices-demo-v0.7.0.yaml");
+    apply_corpus(&namespaces[1], "cassandra-statefulset.yaml");
+    apply_corpus(&namespaces[2], "wordpress-mysql-pvc.yaml");
     let secret = kubectl(&[
         "create",
         "secret",
@@ -461,11 +454,10 @@ fn backup_to_a_file_location_works_without_any_config() {
 #[test]
 fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
     let ark = Ark::new();
-    let corpus = format!("{}/../shared/corpus", env!("CARGO_MANIFEST_DIR"));
     // The operator bundle names its namespace (default) and brings ten CRDs, one of them about
     // 1 MB; the local PVs are cluster-scoped.
     for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
-        let path = format!("{corpus}/{manifest}");
+        let path = corpus(manifest);
         let _ = kubectl(&["apply", "--server-side", "-f", &path]);
         let _ = kubectl(&["create", "-f", &path]);
     }
@@ -512,7 +504,7 @@ fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
         "default exclusions"
     );
     for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
-        let _ = kubectl(&["delete", "-f", &format!("{corpus}/{manifest}"), "--wait=false"]);
+        let _ = kubectl(&["delete", "-f", &corpus(manifest), "--wait=false"]);
     }
 }
 

@@ -1,11 +1,17 @@
 //! install.sh puts the binary, completions and man pages under a prefix, idempotently; the man
 //! pages render and the bash completion completes verbs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The checkout under test, as `cargo test` names it at run time (a reused test binary may come
+/// from a build in another checkout).
+fn repo_root() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()))
+}
+
 fn install(prefix: &Path) -> String {
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh"))
+    let out = Command::new(repo_root().join("install.sh"))
         .args(["--prefix", prefix.to_str().unwrap(), "--binary", env!("CARGO_BIN_EXE_ark")])
         .output()
         .expect("run install.sh");
@@ -24,7 +30,7 @@ fn install_sh_installs_binary_completions_and_man_pages() {
     let ark = prefix.path().join("bin/ark");
     let version = Command::new(&ark).args(["version", "--client"]).output().unwrap();
     assert!(version.status.success() && String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
-    let pages = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/man")).unwrap().count();
+    let pages = std::fs::read_dir(repo_root().join("man")).unwrap().count();
     assert_eq!(std::fs::read_dir(prefix.path().join("share/man/man1")).unwrap().count(), pages);
     for file in ["share/zsh/site-functions/_ark", "share/fish/vendor_completions.d/ark.fish"] {
         assert!(prefix.path().join(file).is_file(), "{file}");

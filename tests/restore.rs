@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use support::{
-    Ark, apply_corpus, delete_namespaces, kubectl, kubectl_create, namespace_objects, stderr, stdout, unique,
+    Ark, apply_corpus, corpus, delete_namespaces, kubectl, kubectl_create, namespace_objects, stderr, stdout, unique,
 };
 
 /// An object as the restore promises to bring it back: what the user wrote (spec, data,
@@ -168,7 +168,7 @@ fn cluster_scoped_objects_come_back_with_a_selector() {
     // webhook configuration, all labelled app.kubernetes.io/part-of=ingress-nginx.
     let ark = Ark::new();
     ark.add_s3_location("moto", true);
-    let path = format!("{}/../shared/corpus/ingress-nginx-cloud.yaml", env!("CARGO_MANIFEST_DIR"));
+    let path = corpus("ingress-nginx-cloud.yaml");
     let _ = kubectl(&["apply", "--server-side", "-f", &path]);
     let _ = kubectl(&["create", "-f", &path]);
     let selector = "app.kubernetes.io/part-of=ingress-nginx";

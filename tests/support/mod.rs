@@ -28,8 +28,16 @@ impl TestEnv {
     }
 }
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// The checkout under test: `cargo test` names it at run time. (The compile-time value would
+/// be wrong for a test binary cargo reuses from a build in another checkout sharing the target
+/// directory, as CI's cache is.)
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()))
+}
+
+/// A manifest of the shared real-world corpus (`../shared/corpus`).
+pub fn corpus(manifest: &str) -> String {
+    repo_root().join("../shared/corpus").join(manifest).display().to_string()
 }
 
 fn start_env(dir: PathBuf) -> TestEnv {
@@ -228,7 +236,7 @@ pub fn stdout(out: &Output) -> String {
 pub fn apply_corpus(namespace: &str, manifest: &str) {
     let out = kubectl(&["create", "namespace", namespace]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let path = format!("{}/../shared/corpus/{manifest}", env!("CARGO_MANIFEST_DIR"));
+    let path = corpus(manifest);
     let _ = kubectl(&["apply", "--server-side", "-n", namespace, "-f", &path]);
     let _ = kubectl(&["create", "-n", namespace, "-f", &path]);
 }
