@@ -213,6 +213,7 @@ fn filters_select_exactly_what_they_say() {
     assert!(out.status.success(), "{}", stderr(&out));
     let warning = format!("namespace pattern {typo} matches no namespace");
     assert!(stderr(&out).contains(&warning), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&format!("Backup {name} completed with 1 warning:")), "{}", stdout(&out));
     assert_eq!(backup_json(&ark, &name)["warnings"], serde_json::json!([warning]));
 
     // Label selector and excluded namespace.

@@ -216,8 +216,13 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let record =
         result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
     output::render(ctx.output, &record, |r| {
+        let warnings = match r.warnings.len() {
+            0 => String::new(),
+            1 => " with 1 warning".to_owned(),
+            n => format!(" with {n} warnings"),
+        };
         let mut text = format!(
-            "Backup {} {}: {} items, {} archive, in {:.1}s, stored in {} ({}).\n",
+            "Backup {} {}{warnings}: {} items, {} archive, in {:.1}s, stored in {} ({}).\n",
             r.name,
             phase_words(&r.phase.to_string()),
             r.items_backed_up,
