@@ -1,14 +1,12 @@
 //! install.sh puts the binary, completions and man pages under a prefix, idempotently; the man
 //! pages render and the bash completion completes verbs.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Command;
 
-/// The checkout under test, as `cargo test` names it at run time (a reused test binary may come
-/// from a build in another checkout).
-fn repo_root() -> PathBuf {
-    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()))
-}
+use support::repo_root;
 
 fn install(prefix: &Path) -> String {
     let out = Command::new(repo_root().join("install.sh"))

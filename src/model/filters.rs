@@ -46,7 +46,7 @@ impl IncludeExclude {
 
     /// The included names when none is a glob, so a caller can ask for just those.
     pub(crate) fn literal_includes(&self) -> Option<Vec<String>> {
-        let literal = !self.include.is_empty() && self.include.iter().all(|p| !p.contains(['*', '?', '[']));
+        let literal = !self.include.is_empty() && self.include.iter().all(|p| !is_glob(p));
         literal.then(|| self.include.clone())
     }
 
@@ -69,6 +69,11 @@ impl IncludeExclude {
         }
         Ok(())
     }
+}
+
+/// Whether `pattern` has glob characters (`*`, `?`, `[`) rather than being a plain name.
+pub(crate) fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
 }
 
 /// Shell-style glob: `*`, `?`, `[abc]`, `[a-z]`, `[!a]`.

@@ -31,7 +31,7 @@ use crate::config::SnapshotLocation;
 use crate::config::Tuning;
 use crate::model::{
     BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, ResourceName, ResourceType, SnapshotPhase,
-    VolumeNotSnapshotted, is_excluded_by_label,
+    VolumeNotSnapshotted, is_excluded_by_label, is_glob,
 };
 use crate::store::{Bucket, BucketLayout, StoreError};
 
@@ -382,7 +382,7 @@ async fn write_backup(
         }
     }
     for pattern in spec.namespaces.unmatched_includes(&all_namespaces) {
-        let warning = if pattern.contains(['*', '?', '[']) {
+        let warning = if is_glob(pattern) {
             format!("namespace pattern {pattern} matches no namespace")
         } else {
             format!("namespace {pattern} does not exist")

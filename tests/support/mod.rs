@@ -31,7 +31,7 @@ impl TestEnv {
 /// The checkout under test: `cargo test` names it at run time. (The compile-time value would
 /// be wrong for a test binary cargo reuses from a build in another checkout sharing the target
 /// directory, as CI's cache is.)
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()))
 }
 
