@@ -7,7 +7,8 @@ use std::io::Read;
 
 use serde_json::Value;
 use support::{
-    Ark, apply_corpus, bucket_keys, corpus, delete_namespaces, kubectl, kubectl_create, stderr, stdout, unique,
+    Ark, apply_in_namespace, apply_manifest, bucket_keys, corpus_dir, delete_namespaces, fixture, kubectl,
+    kubectl_create, server_version, stderr, stdout, unique,
 };
 
 /// Reads a backup archive into `path -> object`, skipping the `-preferredversion` copies after
@@ -70,13 +71,28 @@ fn rv(obj: &Value) -> u64 {
 }
 
 #[test]
-fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
+fn backup_of_realistic_manifests_holds_every_object_as_the_api_returns_it() {
+    let apps = ["storefront.yaml", "ledger-statefulset.yaml", "blog-mysql.yaml"].map(fixture);
+    backup_holds_every_object_as_the_api_returns_it(&apps);
+}
+
+#[test]
+fn backup_of_real_world_manifests_holds_every_object_as_the_api_returns_it() {
+    let Some(corpus) = corpus_dir("backup_of_real_world_manifests") else { return };
+    let apps = ["microservices-demo-v0.7.0.yaml", "cassandra-statefulset.yaml", "wordpress-mysql-pvc.yaml"]
+        .map(|m| corpus.join(m).display().to_string());
+    backup_holds_every_object_as_the_api_returns_it(&apps);
+}
+
+/// `apps`: a web shop, a StatefulSet and a database whose Deployment reads the Secret
+/// `mysql-pass`, each applied into a namespace of its own.
+fn backup_holds_every_object_as_the_api_returns_it(apps: &[String; 3]) {
     let ark = Ark::new();
     let bucket = ark.add_s3_location("moto", true);
-    let namespaces = [unique("shop"), unique("cassandra"), unique("wordpress")];
-    apply_corpus(&namespaces[0], "microservices-demo-v0.7.0.yaml");
-    apply_corpus(&namespaces[1], "cassandra-statefulset.yaml");
-    apply_corpus(&namespaces[2], "wordpress-mysql-pvc.yaml");
+    let namespaces = [unique("shop"), unique("stateful"), unique("database")];
+    for (ns, manifest) in namespaces.iter().zip(apps) {
+        apply_in_namespace(ns, manifest);
+    }
     let secret = kubectl(&[
         "create",
         "secret",
@@ -98,7 +114,7 @@ fn backup_of_real_manifests_holds_every_object_as_the_api_returns_it() {
     let record = backup_json(&ark, &name);
     assert_eq!(record["phase"], "Completed");
     assert_eq!(record["formatVersion"], "1.1.0");
-    assert_eq!(record["serverVersion"], "v1.20.2");
+    assert_eq!(record["serverVersion"], server_version());
     let revision: u64 = record["revision"].as_str().unwrap().parse().unwrap();
     assert!(record["notAtRevision"].is_null(), "every type at the revision: {record}");
 
@@ -453,15 +469,60 @@ fn backup_to_a_file_location_works_without_any_config() {
 }
 
 #[test]
-fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
-    let ark = Ark::new();
+fn whole_cluster_backup_holds_crds_custom_resources_and_cluster_scoped_objects() {
+    // The operator names its namespace (default) and brings three CRDs, one with a schema of
+    // about 300 KB; its custom resources include a cluster-scoped one; the local PVs are
+    // cluster-scoped.
+    let (operator, resources, volumes) =
+        (fixture("widget-operator.yaml"), fixture("widgets.yaml"), fixture("local-pvs.yaml"));
+    apply_manifest(&operator);
+    apply_manifest(&volumes);
+    let crds =
+        ["crd/widgets.fixtures.ark.dev", "crd/gadgetclasses.fixtures.ark.dev", "crd/fleetconfigs.fixtures.ark.dev"];
+    let established = kubectl(&[&["wait", "--for", "condition=established", "--timeout=60s"][..], &crds].concat());
+    assert!(established.status.success(), "{}", stderr(&established));
+    let out = kubectl(&["apply", "--server-side", "-n", "default", "-f", &resources]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    whole_cluster_backup_holds(
+        &[operator, resources, volumes],
+        &[
+            "resources/customresourcedefinitions.apiextensions.k8s.io/cluster/fleetconfigs.fixtures.ark.dev.json",
+            "resources/widgets.fixtures.ark.dev/namespaces/default/sprocket.json",
+            "resources/widgets.fixtures.ark.dev/namespaces/default/legacy-sprocket.json",
+            "resources/gadgetclasses.fixtures.ark.dev/cluster/fast-gadgets.json",
+            "resources/persistentvolumes/cluster/blog-local-pv-1.json",
+            "resources/clusterroles.rbac.authorization.k8s.io/cluster/widget-operator.json",
+            "resources/deployments.apps/namespaces/default/widget-operator.json",
+        ],
+    );
+}
+
+#[test]
+fn whole_cluster_backup_holds_a_real_world_operator_bundle() {
+    let Some(corpus) = corpus_dir("whole_cluster_backup_holds_a_real_world_operator_bundle") else { return };
     // The operator bundle names its namespace (default) and brings ten CRDs, one of them about
     // 1 MB; the local PVs are cluster-scoped.
-    for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
-        let path = corpus(manifest);
-        let _ = kubectl(&["apply", "--server-side", "-f", &path]);
-        let _ = kubectl(&["create", "-f", &path]);
+    let manifests =
+        ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"].map(|m| corpus.join(m).display().to_string());
+    for manifest in &manifests {
+        apply_manifest(manifest);
     }
+    whole_cluster_backup_holds(
+        &manifests,
+        &[
+            "resources/customresourcedefinitions.apiextensions.k8s.io/cluster/prometheuses.monitoring.coreos.com.json",
+            "resources/persistentvolumes/cluster/local-pv-1.json",
+            "resources/clusterroles.rbac.authorization.k8s.io/cluster/prometheus-operator.json",
+            "resources/deployments.apps/namespaces/default/prometheus-operator.json",
+        ],
+    );
+}
+
+/// Backs up the whole cluster once `manifests` are applied; checks that every object of the
+/// cluster-scoped types is in the archive as a GET returns it, `must` among them, and deletes
+/// what `manifests` created.
+fn whole_cluster_backup_holds(manifests: &[String], must: &[&str]) {
+    let ark = Ark::new();
     let name = unique("cluster");
     let out = ark.run(&["backup", "create", &name, "-o", "json"]);
     assert!(matches!(out.status.code(), Some(0) | Some(3)), "{}", stderr(&out));
@@ -491,21 +552,16 @@ fn whole_cluster_backup_holds_crds_and_cluster_scoped_objects() {
             checked += 1;
         }
     }
-    for must in [
-        "resources/customresourcedefinitions.apiextensions.k8s.io/cluster/prometheuses.monitoring.coreos.com.json",
-        "resources/persistentvolumes/cluster/local-pv-1.json",
-        "resources/clusterroles.rbac.authorization.k8s.io/cluster/prometheus-operator.json",
-        "resources/deployments.apps/namespaces/default/prometheus-operator.json",
-    ] {
-        assert!(archived.contains_key(must), "{must}");
+    for must in must {
+        assert!(archived.contains_key(*must), "{must}");
     }
     assert!(checked > 50, "{checked}");
     assert!(
         !archived.keys().any(|k| k.starts_with("resources/events") || k.starts_with("resources/nodes/")),
         "default exclusions"
     );
-    for manifest in ["prometheus-operator-bundle.yaml", "wordpress-local-pvs.yaml"] {
-        let _ = kubectl(&["delete", "-f", &corpus(manifest), "--wait=false"]);
+    for manifest in manifests.iter().rev() {
+        let _ = kubectl(&["delete", "-f", manifest, "--wait=false"]);
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use support::{
-    Ark, apply_corpus, corpus, delete_namespaces, kubectl, kubectl_create, namespace_objects, stderr, stdout, unique,
+    Ark, apply_in_namespace, apply_manifest, corpus_dir, delete_namespaces, fixture, kubectl, kubectl_create,
+    namespace_objects, stderr, stdout, unique,
 };
 
 /// An object as the restore promises to bring it back: what the user wrote (spec, data,
@@ -83,13 +84,27 @@ fn outcomes(report: &Value) -> BTreeMap<String, (String, String)> {
 }
 
 #[test]
-fn corpus_namespaces_come_back_after_deletion() {
+fn namespaces_of_realistic_manifests_come_back_after_deletion() {
+    let apps = ["storefront.yaml", "ledger-statefulset.yaml", "blog-mysql.yaml"].map(fixture);
+    namespaces_come_back_after_deletion(&apps);
+}
+
+#[test]
+fn namespaces_of_real_world_manifests_come_back_after_deletion() {
+    let Some(corpus) = corpus_dir("namespaces_of_real_world_manifests_come_back_after_deletion") else { return };
+    let apps = ["microservices-demo-v0.7.0.yaml", "cassandra-statefulset.yaml", "wordpress-mysql-pvc.yaml"]
+        .map(|m| corpus.join(m).display().to_string());
+    namespaces_come_back_after_deletion(&apps);
+}
+
+/// `apps`: a web shop, a StatefulSet and a database whose Deployment reads the Secret
+/// `mysql-pass`, each applied into a namespace of its own.
+fn namespaces_come_back_after_deletion(apps: &[String; 3]) {
     let ark = Ark::new();
     ark.add_s3_location("moto", true);
-    let manifests = ["microservices-demo-v0.7.0.yaml", "cassandra-statefulset.yaml", "wordpress-mysql-pvc.yaml"];
-    let namespaces: Vec<String> = manifests.iter().map(|_| unique("corpus")).collect();
-    for (ns, manifest) in namespaces.iter().zip(manifests) {
-        apply_corpus(ns, manifest);
+    let namespaces: Vec<String> = apps.iter().map(|_| unique("apps")).collect();
+    for (ns, manifest) in namespaces.iter().zip(apps) {
+        apply_in_namespace(ns, manifest);
     }
     assert!(
         kubectl(&["create", "secret", "generic", "mysql-pass", "-n", &namespaces[2], "--from-literal=password=pw"])
@@ -163,15 +178,38 @@ fn corpus_namespaces_come_back_after_deletion() {
 }
 
 #[test]
-fn cluster_scoped_objects_come_back_with_a_selector() {
-    // ingress-nginx: its own namespace plus cluster roles, bindings, an IngressClass and a
-    // webhook configuration, all labelled app.kubernetes.io/part-of=ingress-nginx.
+fn cluster_scoped_objects_of_an_ingress_controller_come_back_with_a_selector() {
+    let objects = [
+        "deployment/edge-gateway-controller",
+        "configmap/edge-gateway-controller",
+        "rolebinding/edge-gateway",
+        "serviceaccount/edge-gateway",
+    ];
+    cluster_scoped_objects_come_back_with_a_selector(&fixture("edge-gateway.yaml"), "edge-gateway", &objects);
+}
+
+#[test]
+fn cluster_scoped_objects_of_ingress_nginx_come_back_with_a_selector() {
+    let Some(corpus) = corpus_dir("cluster_scoped_objects_of_ingress_nginx_come_back_with_a_selector") else { return };
+    let objects = [
+        "deployment/ingress-nginx-controller",
+        "configmap/ingress-nginx-controller",
+        "rolebinding/ingress-nginx",
+        "serviceaccount/ingress-nginx",
+    ];
+    let path = corpus.join("ingress-nginx-cloud.yaml").display().to_string();
+    cluster_scoped_objects_come_back_with_a_selector(&path, "ingress-nginx", &objects);
+}
+
+/// An ingress controller's install manifest (`path`): its own namespace (`app`) plus cluster roles,
+/// bindings, an IngressClass and a webhook configuration, all labelled
+/// app.kubernetes.io/part-of=`app`; `objects` are some of its namespaced ones.
+fn cluster_scoped_objects_come_back_with_a_selector(path: &str, app: &str, objects: &[&str]) {
     let ark = Ark::new();
     ark.add_s3_location("moto", true);
-    let path = corpus("ingress-nginx-cloud.yaml");
-    let _ = kubectl(&["apply", "--server-side", "-f", &path]);
-    let _ = kubectl(&["create", "-f", &path]);
-    let selector = "app.kubernetes.io/part-of=ingress-nginx";
+    apply_manifest(path);
+    let selector = format!("app.kubernetes.io/part-of={app}");
+    let selector = selector.as_str();
     let cluster_before = kubectl(&[
         "get",
         "clusterroles,clusterrolebindings,ingressclasses,validatingwebhookconfigurations",
@@ -185,8 +223,8 @@ fn cluster_scoped_objects_come_back_with_a_selector() {
 
     let backup = unique("ingress");
     ark.ok(&["backup", "create", &backup, "-l", selector, "--include-cluster-resources"]);
-    let _ = kubectl(&["delete", "-f", &path, "--wait=false"]);
-    delete_namespaces(&["ingress-nginx"]);
+    let _ = kubectl(&["delete", "-f", path, "--wait=false"]);
+    delete_namespaces(&[app]);
 
     let out = ark.run(&["restore", "create", "--from-backup", &backup, "-o", "json"]);
     let report = restore_json(&out);
@@ -199,19 +237,14 @@ fn cluster_scoped_objects_come_back_with_a_selector() {
         let live: Value = serde_json::from_slice(&live.stdout).unwrap();
         assert_eq!(normalized(&live), normalized(item), "{kind} {name}");
     }
-    for obj in [
-        "deployment/ingress-nginx-controller",
-        "configmap/ingress-nginx-controller",
-        "rolebinding/ingress-nginx",
-        "serviceaccount/ingress-nginx",
-    ] {
-        assert!(kubectl(&["get", obj, "-n", "ingress-nginx"]).status.success(), "{obj}");
+    for obj in objects {
+        assert!(kubectl(&["get", obj, "-n", app]).status.success(), "{obj}");
     }
     let results = outcomes(&report);
     let jobs: Vec<_> = results.iter().filter(|(k, _)| k.starts_with("jobs.batch")).collect();
     assert!(!jobs.is_empty(), "the admission jobs have outcomes");
-    let _ = kubectl(&["delete", "-f", &path, "--wait=false"]);
-    delete_namespaces(&["ingress-nginx"]);
+    let _ = kubectl(&["delete", "-f", path, "--wait=false"]);
+    delete_namespaces(&[app]);
 }
 
 #[test]
