@@ -42,14 +42,20 @@ pub fn fixture(manifest: &str) -> String {
 }
 
 /// The shared real-world corpus (`../shared/corpus`), which only exists beside the checkout on the
-/// project's own machines. `None`, after saying so on the test's output, where it is absent:
+/// project's own machines. `None`, after saying so on stderr, where it is absent:
 /// tests that use it then check nothing more than their fixture twins already do.
 pub fn corpus_dir(test: &str) -> Option<PathBuf> {
     let dir = repo_root().join("../shared/corpus");
     if dir.join("SOURCES.md").is_file() {
         Some(dir)
     } else {
-        println!("{test}: skipped, the real-world corpus ({}) is not beside this checkout", dir.display());
+        // Straight to stderr: the test harness captures println!, and this must be seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: skipped, the real-world corpus ({}) is not beside this checkout",
+            dir.display()
+        );
         None
     }
 }
