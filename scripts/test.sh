@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: format check, clippy, unit tests and the end-to-end tests
-# against a real kube-apiserver (over etcd) and a real S3/EC2 server (moto), which this script
-# installs (first run only) and starts on free loopback ports, and stops again at the end.
+# The whole test suite, as CI runs it: format check, clippy and unit tests once, then the
+# end-to-end tests against each Kubernetes the project supports (current, then 1.20), each on a
+# real kube-apiserver over etcd and a real S3/EC2 server (moto), which this script installs
+# (first run only), starts on free loopback ports and stops again after that version's run.
+# ARK_TEST_KUBE=current (or 1.20) runs the end-to-end tests against that one only.
+# An end-to-end failure against either version fails the script, after both have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,11 +23,52 @@ cargo fmt --check
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
-step "test environment up"
-ARK_TEST_ENV_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ark-test-env.XXXXXX")"
-export ARK_TEST_ENV_DIR
-trap 'scripts/test-env.sh down "$ARK_TEST_ENV_DIR-second" || true; scripts/test-env.sh down "$ARK_TEST_ENV_DIR" || true' EXIT
-scripts/test-env.sh up "$ARK_TEST_ENV_DIR"
+step "unit tests"
+cargo test --bins --locked
 
-step "cargo test"
-cargo test --all-targets --locked --no-fail-fast -- --test-threads "${ARK_TEST_THREADS:-4}"
+# The environments of the run in progress, stopped on any exit (tests start DIR-second themselves).
+envs=()
+stop_envs() {
+    local dir
+    for dir in "${envs[@]}"; do
+        scripts/test-env.sh down "$dir-second" || true
+        scripts/test-env.sh down "$dir" || true
+    done
+    envs=()
+}
+trap stop_envs EXIT
+
+# e2e KUBE: the end-to-end tests against that Kubernetes, in an environment of their own.
+# Sets KUBE_LABEL to the version it ran against.
+e2e() {
+    local dir version
+    KUBE_LABEL="$1"
+    dir="$(mktemp -d "${TMPDIR:-/tmp}/ark-test-env-$1.XXXXXX")"
+    envs+=("$dir")
+    step "test environment up: Kubernetes $1"
+    ARK_TEST_KUBE="$1" scripts/test-env.sh up "$dir" || return 1
+    version="$(sed -n 's/^export ARK_TEST_KUBE_VERSION=//p' "$dir/env")"
+    KUBE_LABEL="$version ($1)"
+    step "end-to-end tests against Kubernetes $KUBE_LABEL"
+    ARK_TEST_ENV_DIR="$dir" ARK_TEST_KUBE="$1" \
+        cargo test --test '*' --locked --no-fail-fast -- --test-threads "${ARK_TEST_THREADS:-4}"
+    local status=$?
+    step "test environment down: Kubernetes $version"
+    stop_envs
+    return $status
+}
+
+results=()
+failed=0
+for kube in ${ARK_TEST_KUBE:-current 1.20}; do
+    if e2e "$kube"; then
+        results+=("passed  end-to-end tests against Kubernetes $KUBE_LABEL")
+    else
+        results+=("FAILED  end-to-end tests against Kubernetes $KUBE_LABEL")
+        failed=1
+    fi
+done
+
+step "summary"
+printf '%s\n' "${results[@]}" >&2
+exit "$failed"
