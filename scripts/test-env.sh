@@ -12,7 +12,8 @@
 # starts: current (v1.37.2, the default) or 1.20 (v1.20.2); DIR-second follows DIR's choice.
 # Binaries are cached under $ARK_CACHE_DIR (default ~/.cache/ark-test-env), keyed by version, so
 # only the first run builds. KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN may
-# point at binaries you already have (an envtest download, say); MOTO_SERVER_BIN at a moto_server.
+# point at binaries you already have (an envtest download, say); MOTO_SERVER_BIN at a moto_server;
+# KUBE_APISERVER_FLAGS adds apiserver flags (split at spaces).
 set -euo pipefail
 
 CACHE="${ARK_CACHE_DIR:-$HOME/.cache/ark-test-env}"
@@ -171,5 +172,5 @@ case "${1:-}" in
     up) up ;;
     down) down_quiet; log "stopped" ;;
     status) status ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 2 ;;
 esac
