@@ -66,7 +66,7 @@ wait_for() { # what (a name start was given, or not), seconds, command...
     local i
     for ((i = 0; i < secs * 10; i++)); do
         if "$@" >/dev/null 2>&1; then return 0; fi
-        if [ -f "$DIR/$what.pid" ] && ! kill -0 "$(cat "$DIR/$what.pid")" 2>/dev/null; then
+        if [ -f "$DIR/$what.pid" ] && ! alive "$(cat "$DIR/$what.pid")"; then
             tail -5 "$DIR/$what.log" >&2
             die "$what exited (log in $DIR/$what.log)"
         fi
@@ -126,7 +126,7 @@ status() {
     [ -f "$DIR/env" ] || { echo "not running (no $DIR/env)"; return 1; }
     local pidf
     for pidf in "$DIR"/*.pid; do
-        kill -0 "$(cat "$pidf")" 2>/dev/null || { echo "$(basename "$pidf" .pid) is not running"; return 1; }
+        alive "$(cat "$pidf")" || { echo "$(basename "$pidf" .pid) is not running"; return 1; }
     done
     # shellcheck disable=SC1091
     (
@@ -137,6 +137,12 @@ status() {
         curl -sf "$ARK_TEST_S3_ENDPOINT/moto-api/" >/dev/null
     ) || { echo "not answering"; return 1; }
     echo "running in $DIR: Kubernetes $(sed -n 's/^export ARK_TEST_KUBE_VERSION=//p' "$DIR/env")"
+}
+
+# A process that has exited but is not yet reaped (its parent is init by now) is not alive.
+alive() { # pid
+    local state
+    state="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ "$state" != Z* ]]
 }
 
 # Stops every process `start` started in DIR: the apiserver's clients first (the controller
@@ -155,7 +161,7 @@ stop_processes() {
         [ -f "$pidf" ] || continue
         pid="$(cat "$pidf")"
         kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
         kill -9 -- "-$pid" 2>/dev/null || true
         rm -f "$pidf"
     done

@@ -53,9 +53,24 @@ e2e() {
     ARK_TEST_ENV_DIR="$dir" ARK_TEST_KUBE="$1" \
         cargo test --test '*' --locked --no-fail-fast -- --test-threads "${ARK_TEST_THREADS:-4}"
     local status=$?
+    if [ "$status" != 0 ]; then keep_logs "$1"; fi
     step "test environment down: Kubernetes $version"
     stop_envs
     return $status
+}
+
+# The servers' logs of a failed run, kept where `down` does not remove them.
+keep_logs() { # kube
+    local env dir logs
+    logs="$(mktemp -d "${TMPDIR:-/tmp}/ark-test-logs-$1.XXXXXX")"
+    for env in "${envs[@]}"; do
+        for dir in "$env" "$env-second"; do
+            [ -d "$dir" ] || continue
+            mkdir -p "$logs/${dir##*/}"
+            cp "$dir"/*.log "$logs/${dir##*/}/" 2>/dev/null || true
+        done
+    done
+    echo "test.sh: the test environments' logs are kept in $logs" >&2
 }
 
 results=()
