@@ -23,6 +23,10 @@ DIR="${2:-${ARK_TEST_ENV_DIR:-/tmp/ark-test-env}}"
 log() { echo "test-env: $*" >&2; }
 die() { echo "test-env: error: $*" >&2; exit 1; }
 
+# ARK_TEST_VELERO=1 adds the real Velero server and CLI to `install` and `up`.
+# shellcheck source=scripts/env/velero.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env/velero.sh"
+
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
@@ -107,6 +111,7 @@ install_all() {
     if [ -z "${ETCD_BIN:-}" ]; then apt_install etcd-server; fi
     if [ -z "${KUBE_APISERVER_BIN:-}" ] || [ -z "${KUBE_CONTROLLER_MANAGER_BIN:-}" ]; then build_kubernetes; fi
     install_moto
+    if velero_wanted; then velero_install; fi
 }
 
 free_port() {
@@ -132,6 +137,7 @@ start() { # name, command... ; runs detached, records the pid
 up() {
     if status >/dev/null 2>&1; then
         log "already running in $DIR"
+        velero_hook_up
         return 0
     fi
     install_all
@@ -192,6 +198,7 @@ export AWS_EC2_METADATA_DISABLED=true
 EOF
     chmod 600 "$DIR/env" "$DIR/kubeconfig" "$DIR/kubeconfig-restricted" "$DIR/tokens.csv"
     log "ready: apiserver https://127.0.0.1:$pa, moto http://127.0.0.1:$pm"
+    velero_hook_up
     log "use it with: source $DIR/env"
 }
 
@@ -238,8 +245,8 @@ status() {
 down_quiet() {
     [ -d "$DIR" ] || return 0
     local name pidf pid
-    # Controller manager first, so it does not log a storm of errors while the apiserver goes.
-    for name in controller-manager apiserver moto etcd; do
+    # Velero and the controller manager first, so they do not log a storm of errors while the apiserver goes.
+    for name in velero controller-manager apiserver moto etcd; do
         pidf="$DIR/$name.pid"
         [ -f "$pidf" ] || continue
         pid="$(cat "$pidf")"
