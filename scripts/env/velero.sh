@@ -1,16 +1,18 @@
 # shellcheck shell=bash
 # The real Velero beside the test cluster, so tests can prove that Velero restores ark's backups
 # and ark restores Velero's. Sourced by scripts/test-env.sh, whose CACHE, DIR, log, die, start,
-# wait_for, free_port and as_root it uses.
+# wait_for and free_port it uses; ARK_TEST_VELERO=1 turns it on.
 #
 #   velero_install   build `velero` (server and CLI in one) and the AWS plugin from the Go module
 #                    proxy, cached under $CACHE/velero-vX and $CACHE/velero-plugin-for-aws-vY
 #   velero_start     against DIR/kubeconfig and moto: CRDs, namespace velero, a bucket, the
-#                    BackupStorageLocation and VolumeSnapshotLocation `default`, then `velero
-#                    server` outside the cluster (pid in DIR/velero.pid, log in DIR/velero.log)
-#                    `down` stops it through that pid file, as it stops the cluster
+#                    BackupStorageLocation and VolumeSnapshotLocation `default`, a zero-replica
+#                    Deployment `velero`, then `velero server` outside the cluster (pid in
+#                    DIR/velero.pid, log in DIR/velero.log); `down` stops it through that pid
+#                    file, as it stops the cluster. Adds ARK_TEST_VELERO_* to DIR/env.
 #
-# VELERO_BIN and VELERO_PLUGIN_AWS_BIN may point at binaries you already have.
+# VELERO_BIN and VELERO_PLUGIN_AWS_BIN may point at binaries you already have; VELERO_SERVER_ARGS
+# adds server flags (e.g. --features=EnableAPIGroupVersions); VELERO_LOG_LEVEL (default info).
 
 VELERO_VERSION="${VELERO_VERSION:-v1.18.3}"
 # Velero's compatibility matrix (velero-plugin-for-aws README) pairs plugin v1.14.x with Velero 1.18.x.
@@ -193,11 +195,13 @@ velero_start() {
     pm=$(free_port); pp=$(free_port)
     # The AWS plugin's VolumeSnapshotLocation has no endpoint setting; the AWS SDK v2 in the plugin
     # (a child of the server, which inherits its environment) reads AWS_ENDPOINT_URL_EC2.
+    # KUBECONFIG as well as --kubeconfig: with EnableAPIGroupVersions, restore builds a second client
+    # from the environment alone (to read its enableapigroupversion ConfigMap).
     # Velero's sync loop runs once a minute whatever --backup-sync-period says; a short period
     # makes every one of those runs sync instead of every other one.
     # shellcheck disable=SC2046,SC2086
     start velero $(velero_server_user_prefix) env -i PATH=/usr/local/bin:/usr/bin:/bin \
-        HOME="$run/home" TMPDIR="$run/tmp" \
+        HOME="$run/home" TMPDIR="$run/tmp" KUBECONFIG="$run/kubeconfig" \
         AWS_SHARED_CREDENTIALS_FILE="$run/credentials" AWS_ENDPOINT_URL_EC2="$endpoint" \
         AWS_EC2_METADATA_DISABLED=true \
         "$run/velero" server --kubeconfig "$run/kubeconfig" --namespace "$VELERO_NAMESPACE" \
