@@ -30,6 +30,8 @@ source "$ENV_SCRIPTS/go.sh"
 source "$ENV_SCRIPTS/kube.sh"
 # shellcheck source=scripts/env/moto.sh
 source "$ENV_SCRIPTS/moto.sh"
+# shellcheck source=scripts/env/velero.sh
+source "$ENV_SCRIPTS/velero.sh"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -55,6 +57,7 @@ install_all() {
     command -v man >/dev/null || apt_install man-db
     kube_install "$@"
     moto_install
+    if velero_wanted; then velero_install; fi
 }
 
 free_port() {
@@ -90,6 +93,7 @@ up() {
             die "$DIR runs Kubernetes $(kube_flavour_of "$DIR/env"), not $ARK_TEST_KUBE: stop it first (scripts/test-env.sh down $DIR)"
         fi
         log "already running in $DIR"
+        velero_hook_up
         return 0
     fi
     install_all "$flavour"
@@ -117,6 +121,7 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 EOF
     chmod 600 "$DIR/env"
+    velero_hook_up
     trap - EXIT
     log "ready: Kubernetes $KUBE_VERSION at https://127.0.0.1:$KUBE_PORT, moto http://127.0.0.1:$MOTO_PORT"
     log "use it with: source $DIR/env"
