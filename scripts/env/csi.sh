@@ -22,8 +22,8 @@
 # CSI_DATA_DIR puts the plugin's data directory elsewhere than DIR/csi-data (share it between two
 # environments to restore one's snapshots in the other).
 
-CSI_SNAPSHOTTER_VERSION="${CSI_SNAPSHOTTER_VERSION:-v8.4.0}"
-CSI_PROVISIONER_VERSION="${CSI_PROVISIONER_VERSION:-v5.3.0}"
+CSI_SNAPSHOTTER_VERSION="${CSI_SNAPSHOTTER_VERSION:-v8.7.0}"
+CSI_PROVISIONER_VERSION="${CSI_PROVISIONER_VERSION:-v6.4.0}"
 CSI_DRIVER_NAME=hostpath.csi.k8s.io
 CSI_STORAGE_CLASS=csi-hostpath-sc
 CSI_SNAPSHOT_CLASS=csi-hostpath-snapclass
@@ -172,16 +172,20 @@ csi_up() {
     wait_for "csi plugin" 30 test -S "$socket"
     # No kubelet and no nodes: no leader election (one replica), no topology (the plugin has none;
     # Immediate binding), metadata of the PVC/VolumeSnapshot passed to the plugin as parameters.
+    # Group snapshots are off: their CRDs are not applied, and from v8.7.0 on the snapshot-controller
+    # otherwise waits 30 s for them before starting. Retries back off to 10 s at most, so a PVC
+    # created before its VolumeSnapshot binds soon after the snapshot appears.
     # csi-provisioner prefers $KUBECONFIG to its --kubeconfig flag: set both to this cluster's, or a
     # KUBECONFIG exported for another cluster sends it there.
-    start csi-provisioner env KUBECONFIG="$DIR/kubeconfig" "$prov/csi-provisioner" --kubeconfig "$DIR/kubeconfig" \
+    local kube=(env KUBECONFIG="$DIR/kubeconfig")
+    start csi-provisioner "${kube[@]}" "$prov/csi-provisioner" --kubeconfig "$DIR/kubeconfig" \
         --csi-address "unix://$socket" --leader-election=false --feature-gates Topology=false \
         --extra-create-metadata --timeout 30s --retry-interval-max 10s --v 4
-    start csi-snapshotter env KUBECONFIG="$DIR/kubeconfig" "$snap/csi-snapshotter" --kubeconfig "$DIR/kubeconfig" \
-        --csi-address "unix://$socket" --leader-election=false --extra-create-metadata --timeout 30s \
-        --retry-interval-max 10s --v 4
-    start csi-snapshot-controller env KUBECONFIG="$DIR/kubeconfig" "$snap/snapshot-controller" --kubeconfig "$DIR/kubeconfig" \
-        --leader-election=false --retry-interval-max 10s --v 4
+    start csi-snapshotter "${kube[@]}" "$snap/csi-snapshotter" --kubeconfig "$DIR/kubeconfig" \
+        --csi-address "unix://$socket" --leader-election=false --feature-gates CSIVolumeGroupSnapshot=false \
+        --extra-create-metadata --timeout 30s --retry-interval-max 10s --v 4
+    start csi-snapshot-controller "${kube[@]}" "$snap/snapshot-controller" --kubeconfig "$DIR/kubeconfig" \
+        --leader-election=false --feature-gates CSIVolumeGroupSnapshot=false --retry-interval-max 10s --v 4
 
     csi_kubectl apply -f - >/dev/null <<YAML
 apiVersion: storage.k8s.io/v1
