@@ -36,7 +36,7 @@ CSI_HOSTPATH_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/csi-hostpath/mai
 # prefer the toolchain in /usr/local/go when the machine has one.
 csi_go_env() {
     if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
-    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
 }
 
 csi_snapshotter_module() { echo github.com/kubernetes-csi/external-snapshotter/v8; }
@@ -69,7 +69,7 @@ csi_go_build() { # cache-dir module version command-package...
     local work start gomod goversion
     work="$(mktemp -d "${TMPDIR:-/tmp}/ark-csi-build.XXXXXX")"
     start=$(date +%s)
-    log "building $module@$version ($(printf '%s ' "${@##*/}")) in $work"
+    log "building $module@$version (${*##*/}) in $work"
     (
         set -euo pipefail
         cd "$work"
@@ -111,7 +111,8 @@ csi_build_hostpath() {
         go mod edit -go=1.24 -require="github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" \
             -require="google.golang.org/grpc@$CSI_GRPC_VERSION"
         mkdir -p out
-        nice -n 10 go build -trimpath -ldflags "-s -w" -o out/ark-csi-hostpath . >build.log 2>&1 \
+        nice -n 10 go build -trimpath -ldflags "-s -w -X main.version=${dest##*/csi-ark-hostpath-}" \
+            -o out/ark-csi-hostpath . >build.log 2>&1 \
             || { tail -30 build.log >&2; exit 1; }
     ) || { rm -rf "$work"; die "building ark-csi-hostpath failed"; }
     mkdir -p "$CACHE"
@@ -170,17 +171,19 @@ csi_up() {
     start csi-hostpath "$plugin/ark-csi-hostpath" --endpoint "unix://$socket" --nodeid ark-test-node \
         --datadir "$data"
     wait_for "csi plugin" 30 test -S "$socket"
-    # No kubelet and no nodes: no leader election (one replica), no topology (the plugin has none;
-    # Immediate binding), metadata of the PVC/VolumeSnapshot passed to the plugin as parameters.
-    # Group snapshots are off: their CRDs are not applied, and from v8.7.0 on the snapshot-controller
-    # otherwise waits 30 s for them before starting. Retries back off to 10 s at most, so a PVC
-    # created before its VolumeSnapshot binds soon after the snapshot appears.
+    # No kubelet and no nodes: no leader election (one replica); no topology flag either, since the
+    # plugin advertises none (so Immediate binding needs no Node or CSINode), and GA gates such as
+    # Topology are dropped from the sidecars in time, which makes setting them fatal. Metadata of
+    # the PVC/VolumeSnapshot goes to the plugin as parameters. Group snapshots are off: their CRDs
+    # are not applied, and from v8.7.0 on the snapshot-controller otherwise waits 30 s for them
+    # (the gate's name is CSIVolumeGroupSnapshot; pinned versions keep it valid). Retries back off to
+    # 10 s at most, so a PVC created before its VolumeSnapshot binds soon after the snapshot appears.
     # csi-provisioner prefers $KUBECONFIG to its --kubeconfig flag: set both to this cluster's, or a
     # KUBECONFIG exported for another cluster sends it there.
     local kube=(env KUBECONFIG="$DIR/kubeconfig")
     start csi-provisioner "${kube[@]}" "$prov/csi-provisioner" --kubeconfig "$DIR/kubeconfig" \
-        --csi-address "unix://$socket" --leader-election=false --feature-gates Topology=false \
-        --extra-create-metadata --timeout 30s --retry-interval-max 10s --v 4
+        --csi-address "unix://$socket" --leader-election=false --extra-create-metadata \
+        --timeout 30s --retry-interval-max 10s --v 4
     start csi-snapshotter "${kube[@]}" "$snap/csi-snapshotter" --kubeconfig "$DIR/kubeconfig" \
         --csi-address "unix://$socket" --leader-election=false --feature-gates CSIVolumeGroupSnapshot=false \
         --extra-create-metadata --timeout 30s --retry-interval-max 10s --v 4
