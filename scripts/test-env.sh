@@ -262,5 +262,5 @@ case "${1:-}" in
     up) up ;;
     down) down_quiet; log "stopped" ;;
     status) status ;;
-    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
