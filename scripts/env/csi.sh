@@ -6,8 +6,9 @@
 #   snapshot-controller      external-snapshotter, with DIR/kubeconfig
 #   csi-snapshotter          external-snapshotter sidecar, on the plugin's socket
 #   csi-provisioner          external-provisioner sidecar, on the plugin's socket
-#   ark-csi-hostpath         our own hostpath plugin (scripts/env/csi-hostpath/main.go), driver name
-#                            hostpath.csi.k8s.io, volumes and snapshots as directories in its data dir
+#   ark-csi-hostpath         our own hostpath plugin (scripts/env/csi-hostpath/, a Rust package of its
+#                            own), driver name hostpath.csi.k8s.io, volumes and snapshots as
+#                            directories in its data dir
 #   StorageClass csi-hostpath-sc, VolumeSnapshotClass csi-hostpath-snapclass
 #
 # Upstream's csi-driver-host-path is not served by the Go module proxy reachable here (every version
@@ -16,7 +17,8 @@
 #
 # The kubernetes-csi commands are built from the Go module proxy by module name and version with
 # CGO_ENABLED=0, through a wrapper module generated in a temporary directory that repeats the
-# upstream replace lines, and cached under $CACHE/csi-<component>-<version>/.
+# upstream replace lines, and cached under $CACHE/csi-<component>-<version>/. Our plugin is built
+# with cargo against the CSI spec's csi.proto, which the Go module proxy serves by version too.
 #
 # Variables: CSI_SNAPSHOTTER_VERSION, CSI_PROVISIONER_VERSION pick the upstream versions;
 # CSI_DATA_DIR puts the plugin's data directory elsewhere than DIR/csi-data (share it between two
@@ -27,10 +29,9 @@ CSI_PROVISIONER_VERSION="${CSI_PROVISIONER_VERSION:-v6.4.0}"
 CSI_DRIVER_NAME=hostpath.csi.k8s.io
 CSI_STORAGE_CLASS=csi-hostpath-sc
 CSI_SNAPSHOT_CLASS=csi-hostpath-snapclass
-# The CSI spec and gRPC our plugin is built against (the versions external-provisioner v6.4.0 uses).
+# The CSI spec our plugin is built against (the version external-provisioner v6.4.0 uses).
 CSI_SPEC_VERSION=v1.13.0
-CSI_GRPC_VERSION=v1.84.0
-CSI_HOSTPATH_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/csi-hostpath/main.go"
+CSI_HOSTPATH_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/csi-hostpath"
 
 # Debian's golang-go (1.19, installed for the Kubernetes 1.20 build) is too old for these modules;
 # prefer the toolchain in /usr/local/go when the machine has one.
@@ -46,10 +47,15 @@ csi_provisioner_module() { # the module path carries the major version (v5, v6, 
 }
 csi_snapshotter_cache() { echo "$CACHE/csi-external-snapshotter-$CSI_SNAPSHOTTER_VERSION"; }
 csi_provisioner_cache() { echo "$CACHE/csi-external-provisioner-$CSI_PROVISIONER_VERSION"; }
+# Keyed by the plugin's sources (names and contents) and the CSI spec version.
 csi_hostpath_cache() {
     local sum
-    sum="$(cat "$CSI_HOSTPATH_SRC" <(echo "$CSI_SPEC_VERSION $CSI_GRPC_VERSION") | sha256sum | cut -c1-12)"
-    echo "$CACHE/csi-ark-hostpath-$sum"
+    sum="$(
+        cd "$CSI_HOSTPATH_SRC"
+        find Cargo.toml Cargo.lock build.rs src -type f | LC_ALL=C sort | xargs sha256sum
+        echo "csi spec $CSI_SPEC_VERSION"
+    )"
+    echo "$CACHE/csi-ark-hostpath-$(sha256sum <<<"$sum" | cut -c1-12)"
 }
 
 # Moves a finished build directory into place; a concurrent build that finished first wins.
@@ -93,29 +99,34 @@ csi_go_build() { # cache-dir module version command-package...
     log "built $module@$version in $(($(date +%s) - start))s, cached in $dest"
 }
 
-# Our plugin: one Go file, its module generated here with pinned versions of the CSI spec and gRPC.
+# Our plugin: a Cargo package of its own, whose build.rs generates the CSI types from the spec's
+# csi.proto in the Go module cache (CSI_PROTO). Its target directory is one for every version of
+# the sources, so a change rebuilds only the plugin; a lock keeps two builds from copying each
+# other's binary. The binary is published under the sources' hash.
 csi_build_hostpath() {
     local dest
     dest="$(csi_hostpath_cache)"
     [ -x "$dest/ark-csi-hostpath" ] && return 0
-    local work start
-    work="$(mktemp -d "${TMPDIR:-/tmp}/ark-csi-build.XXXXXX")"
+    command -v cargo >/dev/null || die "cargo is needed to build ark-csi-hostpath"
+    local work start proto
     start=$(date +%s)
-    log "building ark-csi-hostpath in $work"
+    proto="$(csi_go_env && go mod download -json "github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" \
+        | jq -r '.Dir // empty')"
+    if [ -z "$proto" ] || [ ! -f "$proto/csi.proto" ]; then die "no csi.proto for the CSI spec $CSI_SPEC_VERSION"; fi
+    mkdir -p "$CACHE"
+    work="$(mktemp -d "${TMPDIR:-/tmp}/ark-csi-build.XXXXXX")"
+    log "building ark-csi-hostpath (CSI spec $CSI_SPEC_VERSION) with cargo"
     (
         set -euo pipefail
-        cd "$work"
-        csi_go_env
-        cp "$CSI_HOSTPATH_SRC" main.go
-        go mod init ark.test/csi-hostpath >/dev/null 2>&1
-        go mod edit -go=1.24 -require="github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" \
-            -require="google.golang.org/grpc@$CSI_GRPC_VERSION"
-        mkdir -p out
-        nice -n 10 go build -trimpath -ldflags "-s -w -X main.version=${dest##*/csi-ark-hostpath-}" \
-            -o out/ark-csi-hostpath . >build.log 2>&1 \
-            || { tail -30 build.log >&2; exit 1; }
+        export CARGO_TARGET_DIR="$CACHE/csi-hostpath-target" CSI_PROTO="$proto/csi.proto" \
+            ARK_CSI_HOSTPATH_VERSION="${dest##*/csi-ark-hostpath-}"
+        exec 9>"$CARGO_TARGET_DIR.lock"
+        flock 9
+        nice -n 10 cargo build --release --locked --manifest-path "$CSI_HOSTPATH_SRC/Cargo.toml" \
+            >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+        mkdir "$work/out"
+        cp "$CARGO_TARGET_DIR/release/ark-csi-hostpath" "$work/out/"
     ) || { rm -rf "$work"; die "building ark-csi-hostpath failed"; }
-    mkdir -p "$CACHE"
     csi_publish "$work/out" "$dest"
     rm -rf "$work"
     log "built ark-csi-hostpath in $(($(date +%s) - start))s, cached in $dest"
