@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use tonic::{GrpcMethod, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::csi;
 use crate::plugin::Plugin;
@@ -68,8 +68,10 @@ impl CsiService {
         CsiService { plugin: Arc::new(plugin) }
     }
 
+    /// Runs `op` for the RPC `method` (its full gRPC name, as the log shows it).
     async fn call<Req, Resp>(
         &self,
+        method: &'static str,
         request: Request<Req>,
         op: fn(&Plugin, &Req) -> Result<Resp, Status>,
     ) -> Answer<Resp>
@@ -78,10 +80,6 @@ impl CsiService {
         Resp: Debug + Send + 'static,
     {
         let start = Instant::now();
-        let method = match request.extensions().get::<GrpcMethod>() {
-            Some(m) => format!("/{}/{}", m.service(), m.method()),
-            None => String::from("(unknown method)"),
-        };
         let mut req = request.into_inner();
         req.drop_secrets();
         let plugin = Arc::clone(&self.plugin);
@@ -91,7 +89,7 @@ impl CsiService {
         })
         .await
         .map_err(|e| Status::internal(format!("{method}: {e}")))?;
-        log_call(&method, &req, &answer, start.elapsed());
+        log_call(method, &req, &answer, start.elapsed());
         answer.map(Response::new)
     }
 }
@@ -116,74 +114,74 @@ fn log_call<Req: Debug, Resp: Debug>(
 #[tonic::async_trait]
 impl csi::identity_server::Identity for CsiService {
     async fn get_plugin_info(&self, request: Request<csi::GetPluginInfoRequest>) -> Answer<csi::GetPluginInfoResponse> {
-        self.call(request, Plugin::get_plugin_info).await
+        self.call("/csi.v1.Identity/GetPluginInfo", request, Plugin::get_plugin_info).await
     }
 
     async fn get_plugin_capabilities(
         &self,
         request: Request<csi::GetPluginCapabilitiesRequest>,
     ) -> Answer<csi::GetPluginCapabilitiesResponse> {
-        self.call(request, Plugin::get_plugin_capabilities).await
+        self.call("/csi.v1.Identity/GetPluginCapabilities", request, Plugin::get_plugin_capabilities).await
     }
 
     async fn probe(&self, request: Request<csi::ProbeRequest>) -> Answer<csi::ProbeResponse> {
-        self.call(request, Plugin::probe).await
+        self.call("/csi.v1.Identity/Probe", request, Plugin::probe).await
     }
 }
 
 #[tonic::async_trait]
 impl csi::controller_server::Controller for CsiService {
     async fn create_volume(&self, request: Request<csi::CreateVolumeRequest>) -> Answer<csi::CreateVolumeResponse> {
-        self.call(request, Plugin::create_volume).await
+        self.call("/csi.v1.Controller/CreateVolume", request, Plugin::create_volume).await
     }
 
     async fn delete_volume(&self, request: Request<csi::DeleteVolumeRequest>) -> Answer<csi::DeleteVolumeResponse> {
-        self.call(request, Plugin::delete_volume).await
+        self.call("/csi.v1.Controller/DeleteVolume", request, Plugin::delete_volume).await
     }
 
     async fn validate_volume_capabilities(
         &self,
         request: Request<csi::ValidateVolumeCapabilitiesRequest>,
     ) -> Answer<csi::ValidateVolumeCapabilitiesResponse> {
-        self.call(request, Plugin::validate_volume_capabilities).await
+        self.call("/csi.v1.Controller/ValidateVolumeCapabilities", request, Plugin::validate_volume_capabilities).await
     }
 
     async fn controller_get_capabilities(
         &self,
         request: Request<csi::ControllerGetCapabilitiesRequest>,
     ) -> Answer<csi::ControllerGetCapabilitiesResponse> {
-        self.call(request, Plugin::controller_get_capabilities).await
+        self.call("/csi.v1.Controller/ControllerGetCapabilities", request, Plugin::controller_get_capabilities).await
     }
 
     async fn create_snapshot(
         &self,
         request: Request<csi::CreateSnapshotRequest>,
     ) -> Answer<csi::CreateSnapshotResponse> {
-        self.call(request, Plugin::create_snapshot).await
+        self.call("/csi.v1.Controller/CreateSnapshot", request, Plugin::create_snapshot).await
     }
 
     async fn delete_snapshot(
         &self,
         request: Request<csi::DeleteSnapshotRequest>,
     ) -> Answer<csi::DeleteSnapshotResponse> {
-        self.call(request, Plugin::delete_snapshot).await
+        self.call("/csi.v1.Controller/DeleteSnapshot", request, Plugin::delete_snapshot).await
     }
 
     async fn list_snapshots(&self, request: Request<csi::ListSnapshotsRequest>) -> Answer<csi::ListSnapshotsResponse> {
-        self.call(request, Plugin::list_snapshots).await
+        self.call("/csi.v1.Controller/ListSnapshots", request, Plugin::list_snapshots).await
     }
 }
 
 #[tonic::async_trait]
 impl csi::node_server::Node for CsiService {
     async fn node_get_info(&self, request: Request<csi::NodeGetInfoRequest>) -> Answer<csi::NodeGetInfoResponse> {
-        self.call(request, Plugin::node_get_info).await
+        self.call("/csi.v1.Node/NodeGetInfo", request, Plugin::node_get_info).await
     }
 
     async fn node_get_capabilities(
         &self,
         request: Request<csi::NodeGetCapabilitiesRequest>,
     ) -> Answer<csi::NodeGetCapabilitiesResponse> {
-        self.call(request, Plugin::node_get_capabilities).await
+        self.call("/csi.v1.Node/NodeGetCapabilities", request, Plugin::node_get_capabilities).await
     }
 }
