@@ -117,6 +117,8 @@ async fn serve(flags: Flags) -> Result<(), Box<dyn Error>> {
             }
         })
         .await?;
+    // Gone with the server, as a Go listener unlinks its socket on close.
+    std::fs::remove_file(&flags.socket).map_err(|e| format!("remove socket {}: {e}", flags.socket.display()))?;
     Ok(())
 }
 
