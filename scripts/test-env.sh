@@ -14,6 +14,8 @@
 # only the first run builds. KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN may
 # point at binaries you already have (an envtest download, say); MOTO_SERVER_BIN at a moto_server;
 # KUBE_APISERVER_FLAGS adds apiserver flags (split at spaces).
+# ARK_TEST_CSI=1 adds a CSI stack with volume snapshots (scripts/env/csi.sh); ARK_TEST_VELERO=1
+# the real Velero server (scripts/env/velero.sh).
 set -euo pipefail
 
 CACHE="${ARK_CACHE_DIR:-$HOME/.cache/ark-test-env}"
@@ -32,6 +34,8 @@ source "$ENV_SCRIPTS/kube.sh"
 source "$ENV_SCRIPTS/moto.sh"
 # shellcheck source=scripts/env/velero.sh
 source "$ENV_SCRIPTS/velero.sh"
+# shellcheck source=scripts/env/csi.sh
+source "$ENV_SCRIPTS/csi.sh"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -58,6 +62,7 @@ install_all() {
     kube_install "$@"
     moto_install
     if velero_wanted; then velero_install; fi
+    if [ "${ARK_TEST_CSI:-}" = 1 ]; then csi_install; fi
 }
 
 free_port() {
@@ -121,6 +126,7 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 EOF
     chmod 600 "$DIR/env"
+    if [ "${ARK_TEST_CSI:-}" = 1 ]; then csi_up; fi
     velero_hook_up
     trap - EXIT
     log "ready: Kubernetes $KUBE_VERSION at https://127.0.0.1:$KUBE_PORT, moto http://127.0.0.1:$MOTO_PORT"
