@@ -12,6 +12,7 @@
 # $ARK_CACHE_DIR (default ~/.cache/ark-test-env), keyed by version, so only the first run builds.
 # KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN may point at binaries you already
 # have (an envtest download, say); MOTO_SERVER_BIN at a moto_server you installed.
+# Azurite and fake-gcs-server serve az:// and gs:// locations (scripts/env/object-stores.sh).
 set -euo pipefail
 
 KUBE_SRC_VERSION="1.20.5+really1.20.2"
@@ -22,6 +23,8 @@ DIR="${2:-${ARK_TEST_ENV_DIR:-/tmp/ark-test-env}}"
 
 log() { echo "test-env: $*" >&2; }
 die() { echo "test-env: error: $*" >&2; exit 1; }
+# shellcheck source=scripts/env/object-stores.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env/object-stores.sh"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -107,6 +110,7 @@ install_all() {
     if [ -z "${ETCD_BIN:-}" ]; then apt_install etcd-server; fi
     if [ -z "${KUBE_APISERVER_BIN:-}" ] || [ -z "${KUBE_CONTROLLER_MANAGER_BIN:-}" ]; then build_kubernetes; fi
     install_moto
+    object_stores_install
 }
 
 free_port() {
@@ -191,6 +195,7 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 EOF
     chmod 600 "$DIR/env" "$DIR/kubeconfig" "$DIR/kubeconfig-restricted" "$DIR/tokens.csv"
+    object_stores_up
     log "ready: apiserver https://127.0.0.1:$pa, moto http://127.0.0.1:$pm"
     log "use it with: source $DIR/env"
 }
@@ -238,6 +243,7 @@ status() {
 down_quiet() {
     [ -d "$DIR" ] || return 0
     local name pidf pid
+    object_stores_down
     # Controller manager first, so it does not log a storm of errors while the apiserver goes.
     for name in controller-manager apiserver moto etcd; do
         pidf="$DIR/$name.pid"
