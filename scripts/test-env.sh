@@ -12,7 +12,8 @@
 # $ARK_CACHE_DIR (default ~/.cache/ark-test-env), keyed by version, so only the first run builds.
 # KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN and ETCD_BIN may point at binaries you already
 # have (an envtest download, say); MOTO_SERVER_BIN at a moto_server you installed.
-# Azurite and fake-gcs-server serve az:// and gs:// locations (scripts/env/object-stores.sh).
+# Azurite and fake-gcs-server (behind our Python front, scripts/env/gcs-front.py) serve az:// and
+# gs:// locations (scripts/env/object-stores.sh).
 set -euo pipefail
 
 KUBE_SRC_VERSION="1.20.5+really1.20.2"
