@@ -1,9 +1,12 @@
 //! End-to-end: gs:// and az:// storage locations, against fake-gcs-server and Azurite (started by
 //! scripts/test-env.sh beside the cluster), configured the way a user of those clouds does it:
 //! object_store's own environment variables, nothing in ark's config but the URL.
+//! fake-gcs-server sits behind our own front (scripts/env/gcs-front.py), which serves the XML
+//! API uploads it lacks: GCS uploads are checked against our reading of that API.
 //!
 //! Each scenario runs once per cloud. The emulators are checked with their own APIs (the JSON
-//! API of fake-gcs-server, a signed List Blobs for Azurite), not through ark.
+//! API of fake-gcs-server, passed through the front unchanged; a signed List Blobs for Azurite),
+//! not through ark.
 
 mod support;
 
