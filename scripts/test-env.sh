@@ -16,6 +16,8 @@
 # KUBE_APISERVER_FLAGS adds apiserver flags (split at spaces).
 # ARK_TEST_CSI=1 adds a CSI stack with volume snapshots (scripts/env/csi.sh); ARK_TEST_VELERO=1
 # the real Velero server (scripts/env/velero.sh).
+# Azurite and fake-gcs-server (behind our Python front, scripts/env/gcs-front.py) serve az:// and
+# gs:// locations (scripts/env/object-stores.sh).
 set -euo pipefail
 
 CACHE="${ARK_CACHE_DIR:-$HOME/.cache/ark-test-env}"
@@ -36,6 +38,8 @@ source "$ENV_SCRIPTS/moto.sh"
 source "$ENV_SCRIPTS/velero.sh"
 # shellcheck source=scripts/env/csi.sh
 source "$ENV_SCRIPTS/csi.sh"
+# shellcheck source=scripts/env/object-stores.sh
+source "$ENV_SCRIPTS/object-stores.sh"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -61,6 +65,7 @@ install_all() {
     command -v man >/dev/null || apt_install man-db
     kube_install "$@"
     moto_install
+    object_stores_install
     if velero_wanted; then velero_install; fi
     if [ "${ARK_TEST_CSI:-}" = 1 ]; then csi_install; fi
 }
@@ -126,6 +131,7 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 EOF
     chmod 600 "$DIR/env"
+    object_stores_up
     if [ "${ARK_TEST_CSI:-}" = 1 ]; then csi_up; fi
     velero_hook_up
     trap - EXIT

@@ -26,6 +26,18 @@ impl TestEnv {
     pub fn s3_endpoint(&self) -> &str {
         &self.vars["ARK_TEST_S3_ENDPOINT"]
     }
+
+    /// A variable of the environment's env file, which an environment started by an older
+    /// scripts/test-env.sh may lack.
+    pub fn var(&self, key: &str) -> &str {
+        self.vars.get(key).map(String::as_str).unwrap_or_else(|| {
+            panic!(
+                "the test environment in {dir} has no {key}: it was started by an older scripts/test-env.sh; \
+                 stop it (scripts/test-env.sh down {dir}) and run the tests again",
+                dir = self.dir.display()
+            )
+        })
+    }
 }
 
 /// The checkout under test: `cargo test` names it at run time. (The compile-time value would
@@ -114,11 +126,19 @@ pub fn unique(prefix: &str) -> String {
 pub struct Ark {
     pub home: tempfile::TempDir,
     env: &'static TestEnv,
+    /// Variables this user sets beyond the ones every test user has (a cloud's credentials).
+    vars: Vec<(String, String)>,
 }
 
 impl Ark {
     pub fn new() -> Self {
-        Self { home: tempfile::tempdir().expect("create a temporary home"), env: env() }
+        Self { home: tempfile::tempdir().expect("create a temporary home"), env: env(), vars: Vec::new() }
+    }
+
+    /// The same user with `key=value` in the environment, as set in their shell.
+    pub fn with_var(mut self, key: &str, value: &str) -> Self {
+        self.vars.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn env(&self) -> &'static TestEnv {
@@ -143,6 +163,7 @@ impl Ark {
         for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"] {
             vars.push((key.to_owned(), self.env.vars[key].clone()));
         }
+        vars.extend(self.vars.iter().cloned());
         vars
     }
 
