@@ -33,13 +33,6 @@ CSI_SNAPSHOT_CLASS=csi-hostpath-snapclass
 CSI_SPEC_VERSION=v1.13.0
 CSI_HOSTPATH_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/csi-hostpath"
 
-# Debian's golang-go (1.19, installed for the Kubernetes 1.20 build) is too old for these modules;
-# prefer the toolchain in /usr/local/go when the machine has one.
-csi_go_env() {
-    if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
-    export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
-}
-
 csi_snapshotter_module() { echo github.com/kubernetes-csi/external-snapshotter/v8; }
 csi_provisioner_module() { # the module path carries the major version (v5, v6, ...)
     local major="${CSI_PROVISIONER_VERSION#v}"
@@ -64,38 +57,17 @@ csi_publish() { # built-dir cache-dir
     mv -T "$1" "$2" 2>/dev/null || rm -rf "$1"
 }
 
-# Builds commands of an upstream module at one version. Replace lines of a dependency's go.mod do
-# not apply to a module that requires it, so the wrapper repeats them; a replace by a local
-# directory (external-snapshotter's client => ./client) becomes the same module at the same version.
+# Builds commands of an upstream module at one version (go.sh); a replace by a local directory
+# (external-snapshotter's client => ./client) becomes the same module at the same version.
 csi_go_build() { # cache-dir module version command-package...
     local dest="$1" module="$2" version="$3"; shift 3
     local pkg missing=0
     for pkg in "$@"; do [ -x "$dest/$(basename "$pkg")" ] || missing=1; done
     [ "$missing" = 0 ] && return 0
-    local work start gomod goversion
-    work="$(mktemp -d "${TMPDIR:-/tmp}/ark-csi-build.XXXXXX")"
+    local start
     start=$(date +%s)
-    log "building $module@$version (${*##*/}) in $work"
-    (
-        set -euo pipefail
-        cd "$work"
-        csi_go_env
-        gomod="$(go mod download -json "$module@$version" | jq -r '.GoMod // empty')"
-        [ -n "$gomod" ] || { echo "the Go module proxy does not serve $module@$version" >&2; exit 1; }
-        goversion="$(go mod edit -json "$gomod" | jq -r .Go)"
-        go mod init ark.test/csi-build >/dev/null 2>&1
-        go mod edit -go="$goversion" -require="$module@$version"
-        go mod edit -json "$gomod" | jq -r --arg v "$version" '.Replace // [] | .[]
-            | if (.New.Path | startswith(".")) then "-replace=\(.Old.Path)=\(.Old.Path)@\($v)"
-              else "-replace=\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)@\(.New.Version)" end' \
-            | xargs -r go mod edit
-        mkdir -p out
-        nice -n 10 go build -trimpath -ldflags "-s -w -X main.version=$version" -o out/ \
-            "${@/#/$module/}" >build.log 2>&1 || { tail -30 build.log >&2; exit 1; }
-    ) || { rm -rf "$work"; die "building $module@$version failed"; }
-    mkdir -p "$CACHE"
-    csi_publish "$work/out" "$dest"
-    rm -rf "$work"
+    log "building $module@$version (${*##*/})"
+    go_build_module "$module" "$version" "$version" "$dest" "-X main.version=$version" "${@/#/$module/}"
     log "built $module@$version in $(($(date +%s) - start))s, cached in $dest"
 }
 
@@ -110,7 +82,7 @@ csi_build_hostpath() {
     command -v cargo >/dev/null || die "cargo is needed to build ark-csi-hostpath"
     local work start proto
     start=$(date +%s)
-    proto="$(csi_go_env && go mod download -json "github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" \
+    proto="$(go_env && go mod download -json "github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" \
         | jq -r '.Dir // empty')"
     if [ -z "$proto" ] || [ ! -f "$proto/csi.proto" ]; then die "no csi.proto for the CSI spec $CSI_SPEC_VERSION"; fi
     mkdir -p "$CACHE"
@@ -136,7 +108,7 @@ csi_build_hostpath() {
 # version as the commands); they are applied from the module cache, never copied.
 csi_crd_dir() {
     local dir
-    dir="$(csi_go_env && go mod download -json \
+    dir="$(go_env && go mod download -json \
         "github.com/kubernetes-csi/external-snapshotter/client/v8@$CSI_SNAPSHOTTER_VERSION" | jq -r '.Dir // empty')"
     if [ -z "$dir" ] || [ ! -d "$dir/config/crd" ]; then
         die "no snapshot CRDs for external-snapshotter $CSI_SNAPSHOTTER_VERSION"

@@ -23,7 +23,8 @@ go_env() {
 # binary named NAME or as `go build` names it.
 # Each `X => ./path` or `X => ../path` replace line of MODULE's go.mod that names a module MODULE
 # requires becomes `X => X STAGING_VERSION`; replace lines to published modules are kept as they
-# are. The build's output goes to OUT.tmp/build.log, shown when it fails.
+# are. GO_REQUIRE (MODULE@VERSION ...) raises dependencies the proxy does not serve at the version
+# upstream pins. The build's output goes to OUT.tmp/build.log, shown when it fails.
 go_build_module() {
     local module="$1" version="$2" staging="$3" out="$4" ldflags="$5"
     shift 5
@@ -53,6 +54,7 @@ go_build_module() {
                   "-replace=\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)\(if .New.Version then "@" + .New.Version else "" end)"
               end' \
             | xargs -r go mod edit
+        for require in ${GO_REQUIRE:-}; do go mod edit -require="$require"; done
         # A file importing the packages makes `go mod tidy` keep exactly what they need.
         { echo "//go:build tools"; echo; echo "package build"; echo; echo "import ("
           printf '\t_ "%s"\n' "${pkgs[@]}"; echo ")"; } >tools.go
@@ -66,5 +68,20 @@ go_build_module() {
         done
     )
     rm -rf "$work" "$out"
+    mv "$out.tmp" "$out"
+}
+
+# go_install_module PACKAGE VERSION OUT [LDFLAGS]: a module with no replace lines, as released
+# (`go install PACKAGE@VERSION`), into the directory OUT (replaced whole, via OUT.tmp).
+go_install_module() {
+    local package="$1" version="$2" out="$3" ldflags="${4:-}"
+    rm -rf "$out.tmp"
+    mkdir -p "$out.tmp"
+    (
+        go_env
+        GOBIN="$out.tmp" nice -n 10 go install -trimpath -ldflags "-s -w $ldflags" "$package@$version" \
+            >"$out.tmp/build.log" 2>&1
+    ) || { tail -30 "$out.tmp/build.log" >&2; die "building $package@$version failed (log in $out.tmp/build.log)"; }
+    rm -rf "$out"
     mv "$out.tmp" "$out"
 }

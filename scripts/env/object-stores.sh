@@ -60,17 +60,9 @@ install_fake_gcs() {
     local dest start
     dest="$(fake_gcs_cache)"
     [ -x "$dest/fake-gcs-server" ] && return 0
-    # Debian's golang-go is too old for fake-gcs-server; prefer /usr/local/go when there is one.
-    if [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
-    command -v go >/dev/null || apt_install golang-go
     start=$(date +%s)
     log "building fake-gcs-server $FAKE_GCS_SERVER_VERSION with go install (about 3 minutes)"
-    rm -rf "$dest.tmp"
-    nice -n 10 env GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN="$dest.tmp" \
-        go install -ldflags "-s -w" "github.com/fsouza/fake-gcs-server@$FAKE_GCS_SERVER_VERSION" \
-        || { rm -rf "$dest.tmp"; die "go install fake-gcs-server@$FAKE_GCS_SERVER_VERSION failed"; }
-    rm -rf "$dest"
-    mv "$dest.tmp" "$dest"
+    go_install_module github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" "$dest"
     log "built fake-gcs-server in $(($(date +%s) - start))s, cached in $dest"
 }
 

@@ -30,54 +30,23 @@ VELERO_BUCKET=velero
 velero_bin() { echo "${VELERO_BIN:-$VELERO_CACHE/velero}"; }
 velero_plugin_aws_bin() { echo "${VELERO_PLUGIN_AWS_BIN:-$VELERO_PLUGIN_AWS_CACHE/velero-plugin-for-aws}"; }
 
-# Velero's go.mod has replace lines (a kopia fork), so `go install velero@version` refuses. A
-# throwaway wrapper module requires Velero and repeats those replace lines, read from the go.mod
-# the proxy serves for that version.
+# Velero's go.mod has replace lines (a kopia fork), so `go install velero@version` refuses: go.sh's
+# wrapper module repeats them. The AWS plugin's go.mod has none: it is built as released.
 build_velero() {
     [ -x "$VELERO_CACHE/velero" ] && return 0
-    command -v go >/dev/null || die "building Velero needs Go (go1.26 or newer) on PATH"
-    local work
-    work="$(mktemp -d "${TMPDIR:-/tmp}/ark-velero-build.XXXXXX")"
-    log "building velero $VELERO_VERSION in $work (several minutes on 2 cores)"
-    mkdir -p "$VELERO_CACHE.tmp"
-    (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod velero_build_in_wrapper "$work" "$VELERO_CACHE.tmp/velero") \
-        || { rm -rf "$work" "$VELERO_CACHE.tmp"; die "velero build failed"; }
-    rm -rf "$VELERO_CACHE"
-    mv "$VELERO_CACHE.tmp" "$VELERO_CACHE"
-    rm -rf "$work"
+    local module=github.com/vmware-tanzu/velero
+    log "building velero $VELERO_VERSION (several minutes on 2 cores)"
+    GO_REQUIRE="$VELERO_DEP_BUMPS" go_build_module "$module" "$VELERO_VERSION" "$VELERO_VERSION" "$VELERO_CACHE" \
+        "-X $module/pkg/buildinfo.Version=$VELERO_VERSION -X $module/pkg/buildinfo.GitTreeState=clean" \
+        "$module/cmd/velero"
     log "cached in $VELERO_CACHE"
 }
 
-velero_build_in_wrapper() { # work-dir output
-    local module=github.com/vmware-tanzu/velero gomod bump
-    gomod="$(go mod download -json "$module@$VELERO_VERSION" | jq -r .GoMod)" || return 1
-    go mod init ark-test-env/velero-build >/dev/null 2>&1 || return 1
-    go mod edit -require="$module@$VELERO_VERSION" || return 1
-    go mod edit -json "$gomod" \
-        | jq -r '.Replace // [] | .[] | "\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)=\(.New.Path)\(if .New.Version then "@" + .New.Version else "" end)"' \
-        | while read -r rep; do go mod edit -replace="$rep" || exit 1; done || return 1
-    # The proxy here does not serve every version Velero pins (see VELERO_DEP_BUMPS).
-    for bump in $VELERO_DEP_BUMPS; do go mod edit -require="$bump" || return 1; done
-    printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/velero"\n' "$module" >tools.go
-    log "resolving and downloading Velero's modules"
-    go mod tidy >"$1/tidy.log" 2>&1 || { tail -20 "$1/tidy.log" >&2; return 1; }
-    log "compiling velero"
-    go build -o "$2" \
-        -ldflags "-X $module/pkg/buildinfo.Version=$VELERO_VERSION -X $module/pkg/buildinfo.GitTreeState=clean" \
-        "$module/cmd/velero" >"$1/build.log" 2>&1 || { tail -30 "$1/build.log" >&2; return 1; }
-}
-
-# The AWS plugin's go.mod has no replace lines: `go install module/cmd@version` builds it as is.
 build_velero_plugin_aws() {
     [ -x "$VELERO_PLUGIN_AWS_CACHE/velero-plugin-for-aws" ] && return 0
-    command -v go >/dev/null || die "building Velero's AWS plugin needs Go on PATH"
     log "building velero-plugin-for-aws $VELERO_PLUGIN_AWS_VERSION"
-    mkdir -p "$VELERO_PLUGIN_AWS_CACHE.tmp"
-    CGO_ENABLED=0 GOFLAGS='' GOBIN="$VELERO_PLUGIN_AWS_CACHE.tmp" \
-        go install "github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws@$VELERO_PLUGIN_AWS_VERSION" \
-        || { rm -rf "$VELERO_PLUGIN_AWS_CACHE.tmp"; die "velero-plugin-for-aws build failed"; }
-    rm -rf "$VELERO_PLUGIN_AWS_CACHE"
-    mv "$VELERO_PLUGIN_AWS_CACHE.tmp" "$VELERO_PLUGIN_AWS_CACHE"
+    go_install_module github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws \
+        "$VELERO_PLUGIN_AWS_VERSION" "$VELERO_PLUGIN_AWS_CACHE"
     log "cached in $VELERO_PLUGIN_AWS_CACHE"
 }
 
