@@ -43,6 +43,7 @@ fn is_usage_error(error: &anyhow::Error) -> bool {
             || cause.is::<crate::config::ConfigError>()
             || cause.is::<crate::model::NameError>()
             || cause.is::<crate::model::DurationError>()
+            || cause.downcast_ref::<crate::store::StoreError>().is_some_and(crate::store::StoreError::is_usage)
     })
 }
 

@@ -639,13 +639,8 @@ async fn list_namespaces(conn: &Connection, tuning: &Tuning) -> Result<(Vec<Box<
         items.extend(page);
     }
     let revision = pager.list_revision.clone().ok_or_else(|| {
-        BackupError::Namespaces(ApiError {
-            method: http::Method::GET,
-            path: "/api/v1/namespaces".into(),
-            code: 0,
-            reason: String::new(),
-            message: "the server returned no resourceVersion".into(),
-        })
+        let path = namespaces.collection_path(None);
+        BackupError::Namespaces(ApiError::new(http::Method::GET, path, "the server returned no resourceVersion"))
     })?;
     Ok((items, revision))
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectStoreExt;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::SnapshotLocation;
@@ -78,10 +77,7 @@ pub(crate) async fn resource_list(
     bucket: &Bucket,
     name: &ResourceName,
 ) -> Result<BTreeMap<String, Vec<String>>, LookupError> {
-    let key = BucketLayout::resource_list(name);
-    let bytes = bucket.get_gz(&key).await.map_err(|e| not_found(e, bucket, name))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|source| StoreError::Decode { key: key.to_string(), location: bucket.name.to_string(), source }.into())
+    bucket.get_gz_json(&BucketLayout::resource_list(name)).await.map_err(|e| not_found(e, bucket, name))
 }
 
 /// Streams the archive into `path` (through a temporary file beside it, renamed when complete).
@@ -97,36 +93,17 @@ pub(crate) async fn download_archive(
     if path.exists() && !force {
         return Err(LookupError::FileExists { path: display });
     }
-    let key = BucketLayout::archive(name);
-    let result = bucket.store().get(&key).await.map_err(|e| {
-        let problem = e.to_string();
-        let not_found = matches!(e, object_store::Error::NotFound { .. });
-        StoreError::Object {
-            op: "download",
-            key: key.to_string(),
-            location: bucket.name.to_string(),
-            problem,
-            not_found,
-        }
-    })?;
-    let total = result.meta.size;
+    let mut download = bucket.get_stream(&BucketLayout::archive(name)).await?;
     let tmp =
         path.with_file_name(format!(".{}.part", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
     let file_err = |source| LookupError::File { path: display.clone(), source };
     let mut file = tokio::fs::File::create(&tmp).await.map_err(file_err)?;
-    let mut stream = result.into_stream();
     let mut written = 0u64;
     let copied: Result<(), LookupError> = async {
-        while let Some(chunk) = stream.try_next().await.map_err(|e| StoreError::Object {
-            op: "download",
-            key: key.to_string(),
-            location: bucket.name.to_string(),
-            problem: e.to_string(),
-            not_found: false,
-        })? {
+        while let Some(chunk) = download.chunks.try_next().await? {
             file.write_all(&chunk).await.map_err(file_err)?;
             written += chunk.len() as u64;
-            on_bytes(written, Some(total));
+            on_bytes(written, Some(download.size));
         }
         file.sync_all().await.map_err(file_err)?;
         tokio::fs::rename(&tmp, path).await.map_err(file_err)
@@ -169,11 +146,8 @@ pub(crate) struct DeletedBackup {
 
 /// The volume snapshots a backup took (none for a backup without the file).
 pub(crate) async fn volume_snapshots(bucket: &Bucket, name: &ResourceName) -> Result<Vec<VolumeSnapshot>, LookupError> {
-    let key = BucketLayout::volume_snapshots(name);
-    match bucket.get_gz(&key).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| {
-            StoreError::Decode { key: key.to_string(), location: bucket.name.to_string(), source }.into()
-        }),
+    match bucket.get_gz_json(&BucketLayout::volume_snapshots(name)).await {
+        Ok(snapshots) => Ok(snapshots),
         Err(e) if e.is_not_found() => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }

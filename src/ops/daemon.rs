@@ -291,9 +291,9 @@ async fn run_backup(
     let result = async {
         // Read at each run, so config changes apply without a restart.
         let config = Config::load(&env.config_path).map_err(|e| describe(&e))?;
-        let (location, settings) =
-            config.storage_location(Some(&spec.storage_location), &env.dirs).map_err(|e| describe(&e))?;
-        let bucket = Bucket::open(&location, &settings).await.map_err(|e| describe(&e))?;
+        let bucket = Bucket::open_configured(&config, &env.dirs, Some(&spec.storage_location))
+            .await
+            .map_err(|e| describe(&e))?;
         let conn = Connection::open(&env.kube, config.tuning.compress_responses).await.map_err(|e| describe(&e))?;
         let reporter = ScheduledBackupObserver { backup: backup.to_string(), observer };
         let request =
@@ -409,8 +409,7 @@ async fn mark_abandoned(
     now: DateTime<Utc>,
 ) -> Result<(BackupPhase, Option<String>), String> {
     let config = Config::load(&env.config_path).map_err(|e| describe(&e))?;
-    let (name, settings) = config.storage_location(Some(location), &env.dirs).map_err(|e| describe(&e))?;
-    let bucket = Bucket::open(&name, &settings).await.map_err(|e| describe(&e))?;
+    let bucket = Bucket::open_configured(&config, &env.dirs, Some(location)).await.map_err(|e| describe(&e))?;
     let key = BucketLayout::backup_record(backup);
     let mut record: BackupRecord = match bucket.get_json(&key).await {
         Ok(record) => record,

@@ -17,7 +17,7 @@ use super::restores;
 use crate::config::{Config, ConfigError, Dirs, SnapshotLocation};
 use crate::model::{BackupPhase, BackupRecord, ResourceName};
 use crate::state::{StateError, StateFile};
-use crate::store::{Bucket, StoreError};
+use crate::store::{Bucket, StoreError, for_each_location};
 
 /// What gc did (or, in a dry run, would do) in one storage location.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -181,23 +181,21 @@ pub(crate) async fn collect_locations(
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Vec<GcReport>, GcError> {
-    let locations = match only {
-        Some(name) => vec![config.storage_location(Some(name), dirs)?],
-        None => config.storage_locations(dirs).into_iter().collect(),
-    };
-    let mut reports = Vec::new();
-    for (name, location) in locations {
-        let result = match Bucket::open(&name, &location).await {
-            Ok(bucket) => collect_garbage(&bucket, &config.snapshot_locations, now, dry_run).await,
-            Err(e) => Err(e),
-        };
-        reports.push(result.unwrap_or_else(|e| GcReport {
-            location: name.to_string(),
-            dry_run,
-            error: Some(describe(&e)),
-            ..Default::default()
-        }));
-    }
+    let collected = for_each_location(config, dirs, only, |bucket| async move {
+        collect_garbage(&bucket, &config.snapshot_locations, now, dry_run).await
+    })
+    .await?;
+    let reports: Vec<GcReport> = collected
+        .into_iter()
+        .map(|(name, result)| {
+            result.unwrap_or_else(|e| GcReport {
+                location: name.to_string(),
+                dry_run,
+                error: Some(describe(&e)),
+                ..Default::default()
+            })
+        })
+        .collect();
     if !dry_run && reports.iter().any(|r| !r.deleted.is_empty()) {
         state.update(|s| {
             for report in &reports {

@@ -260,17 +260,8 @@ fn qualified(namespace: Option<&str>, name: &str) -> String {
 }
 
 async fn spool_archive(bucket: &Bucket, backup: &ResourceName) -> Result<Spool, RestoreError> {
-    use object_store::ObjectStoreExt;
-    let key = BucketLayout::archive(backup);
-    let result = bucket.store().get(&key).await.map_err(|e| StoreError::Object {
-        op: "download",
-        key: key.to_string(),
-        location: bucket.name.to_string(),
-        not_found: matches!(e, object_store::Error::NotFound { .. }),
-        problem: e.to_string(),
-    })?;
-    let stream = result.into_stream().map(|chunk| chunk.map_err(std::io::Error::other));
-    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let download = bucket.get_stream(&BucketLayout::archive(backup)).await?;
+    let reader = tokio_util::io::SyncIoBridge::new(download.into_async_read());
     let backup_name = backup.to_string();
     tokio::task::spawn_blocking(move || Spool::fill(reader))
         .await

@@ -39,13 +39,8 @@ pub(crate) async fn get_restore(
             e.into()
         }
     })?;
-    let key = BucketLayout::restore_results(name);
-    let results = match bucket.get_gz(&key).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StoreError::Decode {
-            key: key.to_string(),
-            location: bucket.name.to_string(),
-            source,
-        })?,
+    let results = match bucket.get_gz_json(&BucketLayout::restore_results(name)).await {
+        Ok(results) => results,
         Err(e) if e.is_not_found() => RestoreResults::default(),
         Err(e) => return Err(e.into()),
     };

@@ -13,7 +13,7 @@ use super::errors::describe;
 use super::restores;
 use crate::config::{Config, ConfigError, Dirs};
 use crate::state::{BackupSummary, CachedBackup, CachedRestore, LocationCache, StateError, StateFile};
-use crate::store::{Bucket, StoreError};
+use crate::store::{Bucket, StoreError, for_each_location};
 
 /// What one location holds now, and how that differs from the cache before.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -114,18 +114,13 @@ pub(crate) async fn sync_locations(
     state: &StateFile,
     now: DateTime<Utc>,
 ) -> Result<SyncReport, SyncError> {
-    let locations = match only {
-        Some(name) => vec![config.storage_location(Some(name), dirs)?],
-        None => config.storage_locations(dirs).into_iter().collect(),
-    };
-    let mut found = Vec::new();
-    for (name, location) in &locations {
-        let result = match Bucket::open(name, location).await {
-            Ok(bucket) => read_location(&bucket, now).await,
-            Err(e) => Err(e),
-        };
-        found.push((name.to_string(), result.map_err(|e| describe(&e))));
-    }
+    let found: Vec<(String, Result<LocationCache, String>)> =
+        for_each_location(config, dirs, only, |bucket| async move { read_location(&bucket, now).await })
+            .await?
+            .into_iter()
+            .map(|(name, result)| (name.to_string(), result.map_err(|e| describe(&e))))
+            .collect();
+    let locations: Vec<String> = found.iter().map(|(name, _)| name.clone()).collect();
     let (report, _) = state.update(|s| {
         let mut report = SyncReport::default();
         for (name, result) in found {
@@ -144,8 +139,7 @@ pub(crate) async fn sync_locations(
             }
         }
         if only.is_none() {
-            report.forgotten_locations =
-                s.cache.keys().filter(|n| !locations.iter().any(|(l, _)| l.as_str() == *n)).cloned().collect();
+            report.forgotten_locations = s.cache.keys().filter(|n| !locations.contains(n)).cloned().collect();
             s.cache.retain(|n, _| !report.forgotten_locations.contains(n));
         }
         Ok::<_, StateError>(report)
