@@ -213,8 +213,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
     let result = create_backup(&conn, &bucket, request, &config.tuning, &reporter, cancel, chrono::Utc::now()).await;
     reporter.reporter.finish();
-    let record =
-        result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    let record = result?;
     output::render(ctx.output, &record, |r| {
         let warnings = match r.warnings.len() {
             0 => String::new(),
@@ -491,11 +490,7 @@ async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         let total = total.map(|t| format!(" of {}", human_bytes(t))).unwrap_or_default();
         reporter.update(format!("downloading {}: {}{total}", args.name, human_bytes(done)));
     })
-    .await
-    .map_err(|e| match e {
-        backups::LookupError::FileExists { .. } => usage(e.to_string()),
-        other => other.into(),
-    })?;
+    .await?;
     reporter.finish();
     #[derive(serde::Serialize)]
     struct Downloaded {

@@ -3,7 +3,6 @@
 
 use clap::Args;
 
-use super::exit::usage;
 use crate::model::{LabelFilter, LabelSelector};
 
 #[derive(Debug, Clone, Default, Args)]
@@ -43,10 +42,9 @@ pub(crate) struct FilterArgs {
 impl FilterArgs {
     /// The label selectors, parsed; a bad one is a usage error naming it.
     pub(crate) fn label_filter(&self) -> anyhow::Result<LabelFilter> {
-        let parse = |s: &String| LabelSelector::parse(s).map_err(|e| usage(e.to_string()));
         Ok(LabelFilter {
-            selector: self.selector.as_ref().map(parse).transpose()?,
-            or_selectors: self.or_selector.iter().map(parse).collect::<anyhow::Result<_>>()?,
+            selector: self.selector.as_deref().map(LabelSelector::parse).transpose()?,
+            or_selectors: self.or_selector.iter().map(|s| LabelSelector::parse(s)).collect::<Result<_, _>>()?,
         })
     }
 }

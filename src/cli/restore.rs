@@ -229,8 +229,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let result =
         create_restore(&conn, &bucket, request, &config.tuning, &reporter, super::interrupt_token(), now).await;
     reporter.reporter.finish();
-    let (record, results) =
-        result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    let (record, results) = result?;
     // Every object's outcome is read back only when it is shown: a dry run's table, or -o json|yaml.
     let results = if record.spec.dry_run || !matches!(ctx.output, OutputFormat::Table) {
         results.decode()?

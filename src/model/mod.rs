@@ -15,7 +15,9 @@ mod snapshot;
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use cron_expr::{CronError, CronExpr, parse_timezone};
 pub(crate) use duration::{DurationError, HumanDuration};
-pub(crate) use filters::{EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, is_excluded_by_label, is_glob};
+pub(crate) use filters::{
+    EXCLUDE_LABEL, IncludeExclude, LabelFilter, LabelSelector, SelectorError, is_excluded_by_label, is_glob,
+};
 pub(crate) use hooks::{
     DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, PodHookSpec, annotation_hook,
     parse_hooks_file,

@@ -25,6 +25,14 @@ pub(crate) enum LookupError {
     Snapshots(#[from] crate::snapshot::SnapshotError),
 }
 
+impl LookupError {
+    /// Errors in what the user asked for (a file that must not be overwritten), as opposed to
+    /// failures while doing it. A backup that is not there is a failure of the lookup.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::FileExists { .. })
+    }
+}
+
 /// A backup directory in the bucket and what its record says, or why it could not be read.
 pub(crate) struct Listed {
     pub(crate) name: String,

@@ -77,6 +77,13 @@ pub(crate) enum GcError {
     State(#[from] StateError),
 }
 
+impl GcError {
+    /// A location that is not configured is an error in what the user asked for.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+}
+
 /// What to do with one listed backup.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {

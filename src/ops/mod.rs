@@ -5,6 +5,7 @@ pub(crate) mod backup;
 pub(crate) mod backups;
 pub(crate) mod daemon;
 mod errors;
+pub(crate) use errors::describe;
 pub(crate) mod gc;
 mod hooks;
 pub(crate) mod restore;

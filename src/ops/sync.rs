@@ -61,6 +61,13 @@ pub(crate) enum SyncError {
     State(#[from] StateError),
 }
 
+impl SyncError {
+    /// A location that is not configured is an error in what the user asked for.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+}
+
 /// Reads everything the cache holds about one location from its bucket.
 pub(crate) async fn read_location(bucket: &Bucket, now: DateTime<Utc>) -> Result<LocationCache, StoreError> {
     let backups = backups::list_backups(bucket)
