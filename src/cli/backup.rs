@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use crate::model::{
-    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, HumanDuration, IncludeExclude, PodHookSpec,
+    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, HumanDuration, NamePattern, PodHookSpec,
     ResourceName, VolumeSnapshot, parse_hooks_file,
 };
 use crate::ops::backup::{BackupRequest, create_backup};
@@ -154,7 +154,6 @@ pub(crate) fn backup_spec(
     location: &str,
     config: &crate::config::Config,
 ) -> anyhow::Result<BackupSpec> {
-    let filters = &options.filters;
     let snapshot_location = options
         .volume_snapshot_location
         .clone()
@@ -176,16 +175,7 @@ with `ark config set-snapshot-location NAME --provider aws --region R --default`
         ));
     }
     Ok(BackupSpec {
-        namespaces: IncludeExclude {
-            include: filters.include_namespaces.clone(),
-            exclude: filters.exclude_namespaces.clone(),
-        },
-        resources: IncludeExclude {
-            include: filters.include_resources.clone(),
-            exclude: filters.exclude_resources.clone(),
-        },
-        include_cluster_resources: filters.include_cluster_resources,
-        labels: filters.label_filter()?,
+        scope: options.filters.scope()?,
         ttl: options.ttl.unwrap_or_else(|| config.ttl()),
         storage_location: location.to_owned(),
         snapshot_volumes,
@@ -288,7 +278,7 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
                     r.warnings.len().to_string(),
                     human_duration(now - r.start_timestamp),
                     human_duration(r.expiration - now),
-                    labels_text(&r.spec.labels),
+                    labels_text(&r.spec.scope.labels),
                 ]),
                 GetRow::Unreadable { name, error } => table.row(vec![name.clone(), format!("Unreadable: {error}")]),
             }
@@ -535,21 +525,23 @@ fn join(names: &[ResourceName]) -> String {
 
 /// What a backup spec covers, as `describe` shows it (backups and schedules alike).
 pub(crate) fn scope_lines(spec: &BackupSpec) -> Vec<(&'static str, String)> {
-    let list = |filter: &IncludeExclude| {
-        let include = if filter.include.is_empty() { "*".to_owned() } else { filter.include.join(", ") };
-        let exclude = if filter.exclude.is_empty() { "<none>".to_owned() } else { filter.exclude.join(", ") };
+    let list = |include: Vec<String>, exclude: Vec<String>| {
+        let include = if include.is_empty() { "*".to_owned() } else { include.join(", ") };
+        let exclude = if exclude.is_empty() { "<none>".to_owned() } else { exclude.join(", ") };
         format!("included: {include}; excluded: {exclude}")
     };
-    let cluster_scoped = match spec.include_cluster_resources {
+    let scope = &spec.scope;
+    let texts = |patterns: &[NamePattern]| patterns.iter().map(ToString::to_string).collect();
+    let cluster_scoped = match scope.include_cluster_resources {
         Some(true) => "included",
         Some(false) => "excluded",
         None => "auto",
     };
     let mut lines = vec![
-        ("Namespaces:", list(&spec.namespaces)),
-        ("Resources:", list(&spec.resources)),
+        ("Namespaces:", list(texts(&scope.namespaces.include), texts(&scope.namespaces.exclude))),
+        ("Resources:", list(scope.resources.include.clone(), scope.resources.exclude.clone())),
         ("Cluster-scoped:", cluster_scoped.to_owned()),
-        ("Label selector:", labels_text(&spec.labels)),
+        ("Label selector:", labels_text(&scope.labels)),
     ];
     if !spec.hooks.is_empty() {
         let names: Vec<&str> = spec.hooks.iter().map(|h| h.name.as_str()).collect();

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::model::{LabelFilter, LabelSelector};
+use crate::model::{LabelFilter, LabelSelector, NamespaceFilter, ResourceFilter, Scope};
 
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct FilterArgs {
@@ -40,11 +40,21 @@ pub(crate) struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// The label selectors, parsed; a bad one is a usage error naming it.
-    pub(crate) fn label_filter(&self) -> anyhow::Result<LabelFilter> {
-        Ok(LabelFilter {
+    /// What the flags cover. A bad label selector is an error naming it; namespace patterns are
+    /// checked by the operation that uses them.
+    pub(crate) fn scope(&self) -> anyhow::Result<Scope> {
+        let labels = LabelFilter {
             selector: self.selector.as_deref().map(LabelSelector::parse).transpose()?,
             or_selectors: self.or_selector.iter().map(|s| LabelSelector::parse(s)).collect::<Result<_, _>>()?,
+        };
+        Ok(Scope {
+            namespaces: NamespaceFilter::new(&self.include_namespaces, &self.exclude_namespaces),
+            resources: ResourceFilter {
+                include: self.include_resources.clone(),
+                exclude: self.exclude_resources.clone(),
+            },
+            include_cluster_resources: self.include_cluster_resources,
+            labels,
         })
     }
 }

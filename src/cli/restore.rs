@@ -4,8 +4,8 @@
 use clap::{Args, Subcommand};
 
 use crate::model::{
-    BackupPhase, ExistingPolicy, HumanDuration, IncludeExclude, ItemOutcome, ItemResult, ResourceName, RestorePhase,
-    RestoreRecord, RestoreResults, RestoreSpec,
+    BackupPhase, ExistingPolicy, HumanDuration, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
+    RestoreResults, RestoreSpec,
 };
 use crate::ops::restore::{RestoreRequest, create_restore, parse_mappings};
 use crate::ops::restores;
@@ -190,16 +190,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     };
     let spec = RestoreSpec {
         backup,
-        namespaces: IncludeExclude {
-            include: args.filters.include_namespaces.clone(),
-            exclude: args.filters.exclude_namespaces.clone(),
-        },
-        resources: IncludeExclude {
-            include: args.filters.include_resources.clone(),
-            exclude: args.filters.exclude_resources.clone(),
-        },
-        include_cluster_resources: args.filters.include_cluster_resources,
-        labels: args.filters.label_filter()?,
+        scope: args.filters.scope()?,
         namespace_mappings: parse_mappings(&args.namespace_mappings).map_err(usage)?,
         existing_resource_policy: match args.existing_resource_policy {
             PolicyArg::None => ExistingPolicy::None,

@@ -30,8 +30,8 @@ use crate::cluster::{ApiError, Connection, Pager, ResourceCatalog, discover};
 use crate::config::SnapshotLocation;
 use crate::config::Tuning;
 use crate::model::{
-    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, ResourceName, ResourceType, SnapshotPhase,
-    VolumeNotSnapshotted, is_excluded_by_label, is_glob,
+    BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, ResourceName, ResourceType, Scope, SnapshotPhase,
+    VolumeNotSnapshotted, is_excluded_by_label,
 };
 use crate::store::{Bucket, BucketLayout, StoreError};
 
@@ -206,7 +206,7 @@ pub(crate) async fn create_backup(
     now: DateTime<Utc>,
 ) -> Result<BackupRecord, BackupError> {
     let BackupRequest { name, spec, snapshot_locations } = request;
-    spec.namespaces.validate().map_err(BackupError::Filter)?;
+    spec.scope.validate().map_err(BackupError::Filter)?;
     bucket.ensure_writable(&BucketLayout::backup_record(&name))?;
     let name_is_free = async {
         match bucket.get(&BucketLayout::backup_record(&name)).await {
@@ -224,7 +224,7 @@ pub(crate) async fn create_backup(
                 async { discover(&conn.client).await.map_err(BackupError::Discovery) },
                 open_snapshots(&spec, &snapshot_locations),
             )?;
-            let selection = select_types(&catalog, &spec)?;
+            let selection = select_types(&catalog, &spec.scope)?;
             Ok::<_, BackupError>((version, catalog, selection, snapshots))
         } => prepared?,
         () = cancel.cancelled() => return Err(BackupError::Interrupted),
@@ -309,8 +309,8 @@ struct TypeSelection {
     crds: Option<Arc<ResourceType>>,
 }
 
-fn select_types(catalog: &ResourceCatalog, spec: &BackupSpec) -> Result<TypeSelection, BackupError> {
-    let filter = &spec.resources;
+fn select_types(catalog: &ResourceCatalog, scope: &Scope) -> Result<TypeSelection, BackupError> {
+    let filter = &scope.resources;
     for name in filter.include.iter().chain(&filter.exclude) {
         if name != "*" && catalog.find(name).is_none() {
             return Err(BackupError::Filter(format!(
@@ -318,19 +318,12 @@ fn select_types(catalog: &ResourceCatalog, spec: &BackupSpec) -> Result<TypeSele
             )));
         }
     }
-    let named = |list: &[String], t: &ResourceType| list.iter().any(|n| t.is_named(n));
-    let explicitly_all = filter.include.iter().any(|n| n == "*");
     let wanted = |t: &ResourceType| {
-        let gr = t.group_resource().to_string();
-        let included = if filter.include.is_empty() || explicitly_all {
-            !DEFAULT_EXCLUDED.contains(&gr.as_str())
-        } else {
-            named(&filter.include, t)
-        };
-        included && !named(&filter.exclude, t)
+        let gr = t.group_resource();
+        let default_excluded = filter.includes_all() && DEFAULT_EXCLUDED.contains(&gr.to_string().as_str());
+        !default_excluded && scope.takes_resource(&gr, Some(t))
     };
-    let whole_cluster = spec.namespaces.is_all();
-    let cluster_scoped = spec.include_cluster_resources.unwrap_or(whole_cluster);
+    let cluster_scoped = scope.takes_cluster_scoped();
     let find = |group: &str, resource: &str| {
         catalog
             .types
@@ -343,7 +336,7 @@ fn select_types(catalog: &ResourceCatalog, spec: &BackupSpec) -> Result<TypeSele
     let mut selection = TypeSelection {
         namespaced: Vec::new(),
         cluster: Vec::new(),
-        cluster_auto_dependencies: spec.include_cluster_resources.is_none() && !whole_cluster,
+        cluster_auto_dependencies: scope.takes_dependencies(),
         namespaces: find("", "namespaces"),
         persistent_volumes: find("", "persistentvolumes"),
         crds: find("apiextensions.k8s.io", "customresourcedefinitions"),
@@ -377,12 +370,12 @@ async fn write_backup(
     for item in namespace_items {
         let header: ItemHeader = serde_json::from_str(item.get()).map_err(|e| format!("decode namespace: {e}"))?;
         all_namespaces.insert(header.metadata.name.clone());
-        if spec.namespaces.matches(&header.metadata.name) {
+        if spec.scope.takes_namespace(&header.metadata.name) {
             scoped_namespace_items.push((header, item));
         }
     }
-    for pattern in spec.namespaces.unmatched_includes(&all_namespaces) {
-        let warning = if is_glob(pattern) {
+    for pattern in spec.scope.namespaces.unmatched_includes(&all_namespaces) {
+        let warning = if pattern.is_glob() {
             format!("namespace pattern {pattern} matches no namespace")
         } else {
             format!("namespace {pattern} does not exist")
@@ -406,7 +399,7 @@ async fn write_backup(
         revision: revision.clone(),
     });
 
-    let per_namespace = !spec.namespaces.is_all() && namespaces_in_scope.len() <= PER_NAMESPACE_LIMIT;
+    let per_namespace = !spec.scope.all_namespaces() && namespaces_in_scope.len() <= PER_NAMESPACE_LIMIT;
     let run = Run {
         conn,
         spec,
@@ -414,9 +407,9 @@ async fn write_backup(
         observer,
         log,
         revision,
-        filter_namespaces: !spec.namespaces.is_all() && !per_namespace,
+        filter_namespaces: !spec.scope.all_namespaces() && !per_namespace,
         namespaces_in_scope: Arc::new(namespaces_in_scope),
-        label_selector_server_side: spec.labels.server_side(),
+        label_selector_server_side: spec.scope.labels.server_side(),
         items_excluded: AtomicU64::new(0),
     };
 
@@ -575,10 +568,11 @@ impl Run<'_> {
             self.items_excluded.fetch_add(1, Ordering::Relaxed);
             return false;
         }
-        if self.label_selector_server_side.is_some() || self.spec.labels == Default::default() {
+        let labels = &self.spec.scope.labels;
+        if self.label_selector_server_side.is_some() || *labels == Default::default() {
             return true;
         }
-        serde_json::from_str::<serde_json::Value>(raw.get()).is_ok_and(|v| self.spec.labels.matches_object(&v))
+        serde_json::from_str::<serde_json::Value>(raw.get()).is_ok_and(|v| labels.matches_object(&v))
     }
 }
 

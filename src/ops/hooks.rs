@@ -161,14 +161,21 @@ impl<'a> HookRun<'a> {
             }
             return run;
         };
-        let namespaces: Vec<Option<String>> = match spec.namespaces.literal_includes() {
+        let scope = &spec.scope;
+        let namespaces: Vec<Option<String>> = match scope.namespaces.literal_includes() {
             Some(names) => names.into_iter().map(Some).collect(),
             None => vec![None],
         };
         let mut skipped = Vec::new();
         for namespace in namespaces {
-            let mut pager =
-                Pager::new(&conn.client, pods, namespace.as_deref(), spec.labels.server_side(), None, tuning.page_size);
+            let mut pager = Pager::new(
+                &conn.client,
+                pods,
+                namespace.as_deref(),
+                scope.labels.server_side(),
+                None,
+                tuning.page_size,
+            );
             loop {
                 let page = match pager.next_page().await {
                     Ok(Some(page)) => page,
@@ -186,9 +193,9 @@ impl<'a> HookRun<'a> {
                     let meta = &value["metadata"];
                     let (pod_namespace, pod_name) =
                         (meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
-                    if !spec.namespaces.matches(pod_namespace)
+                    if !scope.takes_namespace(pod_namespace)
                         || is_excluded_by_label(&value)
-                        || !spec.labels.matches_object(&value)
+                        || !scope.labels.matches_object(&value)
                     {
                         continue;
                     }

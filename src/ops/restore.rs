@@ -23,8 +23,9 @@ use super::volumes::{self, Snapshots};
 use crate::cluster::{ApiError, Connection, ResourceCatalog, discover, objects};
 use crate::config::{SnapshotLocation, Tuning};
 use crate::model::{
-    BackupPhase, ExistingPolicy, GroupResource, ItemOutcome, ItemResult, ResourceName, ResourceType, RestorePhase,
-    RestoreRecord, RestoreResults, RestoreSpec, SnapshotPhase, VolumeSnapshot,
+    BackupPhase, CRDS, ClusterDependencies, ExistingPolicy, GroupResource, ItemOutcome, ItemResult, OutOfScope,
+    ResourceName, ResourceType, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec, SnapshotPhase,
+    VolumeSnapshot,
 };
 use crate::snapshot;
 use crate::store::{Bucket, BucketLayout, StoreError};
@@ -120,7 +121,7 @@ pub(crate) async fn create_restore(
     if !allow_partial && !matches!(backup.phase, BackupPhase::Completed | BackupPhase::PartiallyFailed) {
         return Err(RestoreError::BackupIncomplete { name: spec.backup.to_string(), phase: backup.phase });
     }
-    spec.namespaces.validate().map_err(RestoreError::Invalid)?;
+    spec.scope.validate().map_err(RestoreError::Invalid)?;
     for (old, new) in &spec.namespace_mappings {
         ResourceName::parse(new).map_err(|e| RestoreError::Invalid(format!("namespace mapping {old}:{new}: {e}")))?;
     }
@@ -323,8 +324,6 @@ struct Prepared {
     note: Option<String>,
 }
 
-const CRDS: &str = "customresourcedefinitions.apiextensions.k8s.io";
-
 impl Run<'_> {
     async fn restore_all(
         &self,
@@ -339,7 +338,7 @@ impl Run<'_> {
         };
         let mut tiers: Vec<(&str, u64)> = spool.types().collect();
         tiers.sort_by_key(|(gr, _)| (restore_rules::priority(gr, &priorities), gr.to_string()));
-        let scope = self.scope(spool)?;
+        let needed = self.dependencies(spool)?;
         let mut namespaces_ready: BTreeSet<String> = BTreeSet::new();
         for (gr, count) in tiers {
             if !self.resource_wanted(gr, &catalog) {
@@ -356,7 +355,7 @@ impl Run<'_> {
                 }
                 let mut prepared = Vec::new();
                 for body in batch {
-                    match self.prepare(gr, &body, &scope) {
+                    match self.prepare(gr, &body, &needed) {
                         Ok(p) => prepared.push(p),
                         Err(result) => self.record(results, result),
                     }
@@ -433,51 +432,41 @@ impl Run<'_> {
     }
 
     fn resource_wanted(&self, gr: &str, catalog: &ResourceCatalog) -> bool {
-        let filter = &self.spec.resources;
-        let named = |name: &String| {
-            name == "*"
-                || gr == name
-                || GroupResource::parse(gr).resource == *name
-                || catalog.types.iter().any(|t| t.group_resource().to_string() == gr && t.is_named(name))
-        };
-        let included = filter.include.is_empty() || filter.include.iter().any(named);
-        included && !filter.exclude.iter().any(|n| n != "*" && named(n))
+        let served = catalog.types.iter().find(|t| t.group_resource().to_string() == gr);
+        self.spec.scope.takes_resource(&GroupResource::parse(gr), served)
     }
 
-    /// Which cluster-scoped objects come along when the restore is limited to some namespaces:
-    /// the PVs claimed by restored PVCs and the CRDs of restored custom resources.
-    fn scope(&self, spool: &Spool) -> Result<Scope, String> {
-        let all_namespaces = self.spec.namespaces.is_all();
-        let cluster = self.spec.include_cluster_resources;
-        let mut scope = Scope { all_cluster: cluster.unwrap_or(all_namespaces), ..Scope::default() };
-        if cluster.is_none() && !all_namespaces {
-            for (gr, _) in spool.types() {
-                if gr.contains('.') {
-                    scope.needed_crds.insert(gr.to_owned());
-                }
+    /// The cluster-scoped objects that come along when the restore is limited to some
+    /// namespaces: the PVs claimed by restored PVCs and the CRDs of the archive's custom types.
+    fn dependencies(&self, spool: &Spool) -> Result<ClusterDependencies, String> {
+        let mut needed = ClusterDependencies::default();
+        if !self.spec.scope.takes_dependencies() {
+            return Ok(needed);
+        }
+        for (gr, _) in spool.types() {
+            needed.add_type(gr);
+        }
+        let mut reader = spool.reader("persistentvolumeclaims").map_err(|e| e.to_string())?;
+        loop {
+            let batch = reader.next_batch(512).map_err(|e| e.to_string())?;
+            if batch.is_empty() {
+                break;
             }
-            let mut reader = spool.reader("persistentvolumeclaims").map_err(|e| e.to_string())?;
-            loop {
-                let batch = reader.next_batch(512).map_err(|e| e.to_string())?;
-                if batch.is_empty() {
-                    break;
-                }
-                for body in batch {
-                    let Ok(pvc) = serde_json::from_slice::<Value>(&body) else { continue };
-                    let ns = pvc["metadata"]["namespace"].as_str().unwrap_or_default();
-                    if self.spec.namespaces.matches(ns)
-                        && let Some(volume) = pvc["spec"]["volumeName"].as_str()
-                    {
-                        scope.needed_volumes.insert(volume.to_owned());
-                    }
+            for body in batch {
+                let Ok(pvc) = serde_json::from_slice::<Value>(&body) else { continue };
+                let ns = pvc["metadata"]["namespace"].as_str().unwrap_or_default();
+                if self.spec.scope.takes_namespace(ns)
+                    && let Some(volume) = pvc["spec"]["volumeName"].as_str()
+                {
+                    needed.add_claimed_volume(volume);
                 }
             }
         }
-        Ok(scope)
+        Ok(needed)
     }
 
     /// Decodes, filters, cleans, remaps and labels one object; an `Err` is its final result.
-    fn prepare(&self, gr: &str, body: &[u8], scope: &Scope) -> Result<Prepared, ItemResult> {
+    fn prepare(&self, gr: &str, body: &[u8], needed: &ClusterDependencies) -> Result<Prepared, ItemResult> {
         let mut object: Value = serde_json::from_slice(body).map_err(|e| ItemResult {
             resource: gr.to_owned(),
             namespace: None,
@@ -494,26 +483,12 @@ impl Run<'_> {
             outcome: ItemOutcome::Skipped,
             message: Some(reason),
         };
-        match &namespace {
-            Some(ns) => {
-                if !self.spec.namespaces.matches(ns) {
-                    return Err(skipped("namespace not in the restore".into()));
-                }
-            }
-            None if gr == "namespaces" => {
-                if !self.spec.namespaces.matches(&name) {
-                    return Err(skipped("namespace not in the restore".into()));
-                }
-            }
-            None => {
-                let needed = (gr == "persistentvolumes" && scope.needed_volumes.contains(&name))
-                    || (gr == CRDS && scope.needed_crds.contains(&name));
-                if !scope.all_cluster && !needed {
-                    return Err(skipped("cluster-scoped object not in the restore".into()));
-                }
-            }
+        match self.spec.scope.admits(gr, namespace.as_deref(), &name, needed) {
+            Ok(()) => {}
+            Err(OutOfScope::Namespace) => return Err(skipped("namespace not in the restore".into())),
+            Err(OutOfScope::ClusterScoped) => return Err(skipped("cluster-scoped object not in the restore".into())),
         }
-        if gr != "namespaces" && !self.spec.labels.matches_object(&object) {
+        if gr != "namespaces" && !self.spec.scope.labels.matches_object(&object) {
             return Err(skipped("does not match the label selector".into()));
         }
         if let Some(reason) = restore_rules::skip_reason(gr, &object) {
@@ -727,13 +702,6 @@ impl Run<'_> {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
-}
-
-#[derive(Default)]
-struct Scope {
-    all_cluster: bool,
-    needed_volumes: BTreeSet<String>,
-    needed_crds: BTreeSet<String>,
 }
 
 /// The served type to create `object` as: its own group and version when served, with the
