@@ -106,7 +106,8 @@ pub(crate) struct BackupRecord {
 }
 
 impl BackupRecord {
-    pub(crate) fn new(name: ResourceName, spec: BackupSpec, now: DateTime<Utc>) -> Self {
+    /// A new record, InProgress, of a backup whose archive is in format `format_version`.
+    pub(crate) fn new(name: ResourceName, spec: BackupSpec, now: DateTime<Utc>, format_version: &str) -> Self {
         let ttl = chrono::Duration::from_std(spec.ttl.0).unwrap_or(chrono::Duration::MAX);
         Self {
             api_version: RECORD_API_VERSION.to_owned(),
@@ -133,7 +134,7 @@ impl BackupRecord {
             failure_reason: None,
             hooks: Vec::new(),
             ark_version: env!("CARGO_PKG_VERSION").to_owned(),
-            format_version: crate::archive::FORMAT_VERSION.to_owned(),
+            format_version: format_version.to_owned(),
         }
     }
 }

@@ -89,6 +89,27 @@ impl ResourceType {
         self.verbs.iter().any(|v| v == verb)
     }
 
+    /// A type of the core group at v1 (`namespaces`, `persistentvolumes`), for the requests ark
+    /// makes before or without discovery.
+    pub(crate) fn core(resource: &str, kind: &str, namespaced: bool) -> Self {
+        Self {
+            group: String::new(),
+            version: "v1".into(),
+            resource: resource.into(),
+            kind: kind.into(),
+            namespaced,
+            verbs: Vec::new(),
+            short_names: Vec::new(),
+            singular: kind.to_ascii_lowercase(),
+        }
+    }
+
+    /// A namespaced or cluster-scoped type at v1, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(group: &str, resource: &str, kind: &str, namespaced: bool) -> Self {
+        Self { group: group.into(), ..Self::core(resource, kind, namespaced) }
+    }
+
     /// Whether `name` (as a user types it) names this type: plural, singular, kind, short name,
     /// each alone or qualified with the group (`deploy`, `deployments.apps`, `Deployment`).
     pub(crate) fn is_named(&self, name: &str) -> bool {

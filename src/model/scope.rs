@@ -135,16 +135,8 @@ mod tests {
     }
 
     fn served(group: &str, resource: &str, kind: &str, short: &[&str]) -> ResourceType {
-        ResourceType {
-            group: group.into(),
-            version: "v1".into(),
-            resource: resource.into(),
-            kind: kind.into(),
-            namespaced: true,
-            verbs: vec![],
-            short_names: short.iter().map(|s| s.to_string()).collect(),
-            singular: kind.to_ascii_lowercase(),
-        }
+        let short_names = short.iter().map(|s| s.to_string()).collect();
+        ResourceType { short_names, ..ResourceType::for_tests(group, resource, kind, true) }
     }
 
     #[test]

@@ -648,7 +648,7 @@ mod tests {
         let bucket = Bucket::open(&name, &location).await.unwrap();
         let spec = env.state.load().unwrap().schedule("nightly").unwrap().backup_spec();
         bucket
-            .put_json(&BucketLayout::backup_record(&backup), &BackupRecord::new(backup.clone(), spec, started))
+            .put_json(&BucketLayout::backup_record(&backup), &BackupRecord::new(backup.clone(), spec, started, "1.1.0"))
             .await
             .unwrap();
 

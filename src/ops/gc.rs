@@ -224,7 +224,7 @@ mod tests {
     fn record(phase: BackupPhase, expiration: &str) -> BackupRecord {
         let spec = serde_json::from_value::<BackupSpec>(serde_json::json!({"ttl": "1h", "storageLocation": "default"}))
             .unwrap();
-        let mut r = BackupRecord::new(ResourceName::parse("b").unwrap(), spec, Utc::now());
+        let mut r = BackupRecord::new(ResourceName::parse("b").unwrap(), spec, Utc::now(), "1.1.0");
         r.phase = phase;
         r.expiration = at(expiration);
         r

@@ -7,7 +7,6 @@ pub(crate) mod daemon;
 mod errors;
 pub(crate) use errors::describe;
 pub(crate) mod gc;
-mod hooks;
 pub(crate) mod restore;
 mod restore_rules;
 pub(crate) mod restores;

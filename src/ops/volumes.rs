@@ -55,6 +55,20 @@ pub(crate) struct VolumeReport {
     pub(crate) errors: Vec<String>,
 }
 
+impl VolumeReport {
+    /// The report of a backup that takes no snapshots: every PV is one not snapshotted.
+    pub(crate) fn not_taken(pvs: &[Value]) -> Self {
+        let not_snapshotted = pvs
+            .iter()
+            .map(|pv| VolumeNotSnapshotted {
+                persistent_volume: pv["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                reason: "volume snapshots are off for this backup".to_owned(),
+            })
+            .collect();
+        Self { not_snapshotted, ..Self::default() }
+    }
+}
+
 /// Progress while waiting for snapshots: how many are complete out of how many.
 pub(crate) type OnProgress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
 

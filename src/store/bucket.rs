@@ -123,6 +123,18 @@ impl Bucket {
         }
     }
 
+    /// For errors object_store hands over wrapped in an `io::Error` (its buffered writer's).
+    fn io_err(&self, op: &'static str, key: &Path, error: &std::io::Error) -> StoreError {
+        let inner = error.get_ref().and_then(|e| e.downcast_ref::<object_store::Error>());
+        StoreError::Object {
+            op,
+            key: key.to_string(),
+            location: self.name.to_string(),
+            not_found: error.kind() == std::io::ErrorKind::NotFound,
+            problem: inner.map_or_else(|| error.to_string(), concise),
+        }
+    }
+
     pub(crate) fn ensure_writable(&self, key: &Path) -> Result<(), StoreError> {
         if self.read_only {
             return Err(StoreError::ReadOnly { location: self.name.to_string(), key: key.to_string() });
@@ -159,10 +171,28 @@ impl Bucket {
         Ok(Download { size, chunks })
     }
 
-    /// A streaming multipart upload to `key`; nothing is visible at `key` until it is shut down.
-    pub(crate) fn writer(&self, key: &Path) -> Result<object_store::buffered::BufWriter, StoreError> {
+    /// Uploads the chunks `chunks` yields as they come, as one multipart upload to `key`, for
+    /// objects too large to hold (archives); returns how many bytes went up. Nothing is visible at
+    /// `key` until the last chunk is in, and a failed upload is aborted.
+    pub(crate) async fn put_stream(
+        &self,
+        key: &Path,
+        mut chunks: impl futures::Stream<Item = Vec<u8>> + Unpin,
+    ) -> Result<u64, StoreError> {
+        use tokio::io::AsyncWriteExt;
         self.ensure_writable(key)?;
-        Ok(object_store::buffered::BufWriter::with_capacity(Arc::clone(&self.store), key.clone(), 8 * 1024 * 1024))
+        let mut upload =
+            object_store::buffered::BufWriter::with_capacity(Arc::clone(&self.store), key.clone(), 8 * 1024 * 1024);
+        let mut bytes = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            bytes += chunk.len() as u64;
+            if let Err(e) = upload.write_all(&chunk).await {
+                let _ = upload.abort().await;
+                return Err(self.io_err("upload", key, &e));
+            }
+        }
+        upload.shutdown().await.map_err(|e| self.io_err("upload", key, &e))?;
+        Ok(bytes)
     }
 
     /// Uploads `data` gzip-compressed (logs).
