@@ -265,14 +265,7 @@ mod tests {
         use crate::model::{RestoreRecord, RestoreSpec};
         use crate::store::BucketLayout;
         let dir = tempfile::tempdir().unwrap();
-        let location = crate::config::StorageLocation {
-            url: format!("file://{}", dir.path().display()),
-            region: None,
-            endpoint: None,
-            profile: None,
-            path_style: false,
-            read_only: false,
-        };
+        let location = crate::config::StorageLocation::directory(dir.path());
         let bucket = Bucket::open(&ResourceName::parse("local").unwrap(), &location).await.unwrap();
         let now = at("2026-11-24T13:00:00Z");
         let put_backup = async |name: &str, expiration: &str| {

@@ -221,14 +221,7 @@ mod tests {
     #[tokio::test]
     async fn objects_go_through_the_writer_thread_into_one_upload() {
         let dir = tempfile::tempdir().unwrap();
-        let location = crate::config::StorageLocation {
-            url: format!("file://{}", dir.path().display()),
-            region: None,
-            endpoint: None,
-            profile: None,
-            path_style: false,
-            read_only: false,
-        };
+        let location = crate::config::StorageLocation::directory(dir.path());
         let bucket = Bucket::open(&crate::model::ResourceName::parse("local").unwrap(), &location).await.unwrap();
         let key = Path::from("backups/b/b.tar.gz");
         let (pipeline, items) = ArchivePipeline::start(&bucket, &key, 0, 1).unwrap();
