@@ -7,7 +7,7 @@ use crate::model::{
     BackupPhase, ExistingPolicy, HumanDuration, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
     RestoreResults, RestoreSpec,
 };
-use crate::ops::restore::{RestoreRequest, create_restore, parse_mappings};
+use crate::ops::restore::{RestoreRequest, create_restore};
 use crate::ops::restores;
 
 use super::Ctx;
@@ -191,7 +191,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let spec = RestoreSpec {
         backup,
         scope: args.filters.scope()?,
-        namespace_mappings: parse_mappings(&args.namespace_mappings).map_err(usage)?,
+        namespace_mappings: namespace_mappings(&args.namespace_mappings)?,
         existing_resource_policy: match args.existing_resource_policy {
             PolicyArg::None => ExistingPolicy::None,
             PolicyArg::Update => ExistingPolicy::Update,
@@ -389,4 +389,36 @@ async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         out
     })?;
     Ok(Outcome::Success)
+}
+
+/// `--namespace-mappings`' `OLD:NEW` pairs; a pair that is not one, a new name that is not a
+/// namespace name and a namespace mapped twice are usage errors.
+fn namespace_mappings(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut mappings = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let (old, new) = pair
+            .split_once(':')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+            .ok_or_else(|| usage(format!("namespace mapping {pair:?} is not OLD:NEW")))?;
+        ResourceName::parse(new).map_err(|e| usage(format!("namespace mapping {pair:?}: {e}")))?;
+        if mappings.insert(old.to_owned(), new.to_owned()).is_some() {
+            return Err(usage(format!("namespace {old} is mapped twice")));
+        }
+    }
+    Ok(mappings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mappings_parse_and_reject_bad_pairs() {
+        let ok = namespace_mappings(&["a:b".into(), "c:d".into()]).unwrap();
+        assert_eq!(ok.get("a").map(String::as_str), Some("b"));
+        for bad in ["a", "a:", ":b", "a:B_AD"] {
+            assert!(namespace_mappings(&[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(namespace_mappings(&["a:b".into(), "a:c".into()]).is_err());
+    }
 }

@@ -25,7 +25,7 @@ pub(crate) use hooks::{
     DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, PodHookSpec, annotation_hook,
     parse_hooks_file,
 };
-pub(crate) use names::{NameError, ResourceName};
+pub(crate) use names::{NameError, ResourceName, short_hash};
 pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{
     ExistingPolicy, ItemOutcome, ItemResult, RestorePhase, RestoreRecord, RestoreResults, RestoreSpec,

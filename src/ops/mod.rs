@@ -5,13 +5,12 @@ pub(crate) mod backup;
 pub(crate) mod backups;
 pub(crate) mod daemon;
 mod errors;
-pub(crate) use errors::describe;
 pub(crate) mod gc;
 pub(crate) mod restore;
-mod restore_rules;
 pub(crate) mod restores;
 mod run_log;
 pub(crate) mod schedules;
-mod spool;
 pub(crate) mod sync;
 pub(crate) mod volumes;
+
+pub(crate) use errors::describe;
