@@ -9,7 +9,7 @@ use crate::model::{
     ResourceName, VolumeSnapshot, parse_hooks_file,
 };
 use crate::ops::backup::{BackupRequest, create_backup};
-use crate::ops::backups;
+use crate::ops::catalog;
 
 use super::Ctx;
 use super::exit::{Outcome, usage};
@@ -139,7 +139,7 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Describe(args) => describe(args, ctx).await,
         Command::Logs(args) => {
             let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-            output::print(&backups::backup_log(&bucket, &args.name).await?)?;
+            output::print(&catalog::backup_log(&bucket, &args.name).await?)?;
             Ok(Outcome::Success)
         }
         Command::Download(args) => download(args, ctx).await,
@@ -253,7 +253,7 @@ enum GetRow {
 async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
     let mut rows: Vec<GetRow> = Vec::new();
-    for listed in backups::list_backups(&bucket).await? {
+    for listed in catalog::list_backups(&bucket).await? {
         if !args.names.is_empty() && !args.names.contains(&listed.name) {
             continue;
         }
@@ -310,15 +310,15 @@ struct Description {
 
 async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-    let record = backups::get_backup(&bucket, &args.name).await?;
+    let record = catalog::get_backup(&bucket, &args.name).await?;
     let (resource_list, volume_snapshots) = if args.details {
-        let resource_list = match backups::resource_list(&bucket, &args.name).await {
+        let resource_list = match catalog::resource_list(&bucket, &args.name).await {
             Ok(list) => Some(list),
             // A backup that failed before its archive was written has no resource list.
-            Err(backups::LookupError::NotFound { .. }) if record.phase == BackupPhase::Failed => None,
+            Err(catalog::CatalogError::BackupNotFound { .. }) if record.phase == BackupPhase::Failed => None,
             Err(e) => return Err(e.into()),
         };
-        (resource_list, Some(backups::volume_snapshots(&bucket, &args.name).await?))
+        (resource_list, Some(catalog::volume_snapshots(&bucket, &args.name).await?))
     } else {
         (None, None)
     };
@@ -476,7 +476,7 @@ async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
     let path = args.file.unwrap_or_else(|| PathBuf::from(format!("{}.tar.gz", args.name)));
     let reporter = super::progress::Reporter::new(ctx.output);
-    let bytes = backups::download_archive(&bucket, &args.name, &path, args.force, |done, total| {
+    let bytes = catalog::download_archive(&bucket, &args.name, &path, args.force, |done, total| {
         let total = total.map(|t| format!(" of {}", human_bytes(t))).unwrap_or_default();
         reporter.update(format!("downloading {}: {}{total}", args.name, human_bytes(done)));
     })
@@ -498,7 +498,7 @@ async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
     let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
     let names: Vec<ResourceName> = if args.all {
-        backups::list_backups(&bucket).await?.into_iter().filter_map(|l| ResourceName::parse(&l.name).ok()).collect()
+        catalog::list_backups(&bucket).await?.into_iter().filter_map(|l| ResourceName::parse(&l.name).ok()).collect()
     } else {
         args.names
     };
@@ -513,7 +513,7 @@ async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         anyhow::bail!("nothing deleted");
     }
     for name in &names {
-        let deleted = backups::delete_backup(&bucket, name, &config.snapshot_locations).await?;
+        let deleted = catalog::delete_backup(&bucket, name, &config.snapshot_locations).await?;
         eprintln!("backup {name} deleted ({} objects, {} volume snapshots)", deleted.objects, deleted.snapshots);
     }
     Ok(Outcome::Success)

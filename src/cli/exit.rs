@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::config::ConfigError;
 use crate::model::{DurationError, NameError, SelectorError};
 use crate::ops::backup::BackupError;
-use crate::ops::backups::LookupError;
+use crate::ops::catalog::CatalogError;
 use crate::ops::gc::GcError;
 use crate::ops::restore::RestoreError;
 use crate::ops::schedules::ScheduleError;
@@ -61,7 +61,7 @@ fn is_usage(cause: &(dyn Error + 'static)) -> bool {
         || cause.downcast_ref::<BackupError>().is_some_and(BackupError::is_usage)
         || cause.downcast_ref::<RestoreError>().is_some_and(RestoreError::is_usage)
         || cause.downcast_ref::<ScheduleError>().is_some_and(ScheduleError::is_usage)
-        || cause.downcast_ref::<LookupError>().is_some_and(LookupError::is_usage)
+        || cause.downcast_ref::<CatalogError>().is_some_and(CatalogError::is_usage)
         || cause.downcast_ref::<StoreError>().is_some_and(StoreError::is_usage)
         || cause.downcast_ref::<GcError>().is_some_and(GcError::is_usage)
         || cause.downcast_ref::<SyncError>().is_some_and(SyncError::is_usage)
@@ -97,7 +97,7 @@ mod tests {
             GcError::from(unknown()).into(),
             SyncError::from(unknown()).into(),
             ScheduleError::Exists("nightly".into()).into(),
-            LookupError::FileExists { path: "x.tar.gz".into() }.into(),
+            CatalogError::FileExists { path: "x.tar.gz".into() }.into(),
         ];
         for error in usage_errors {
             assert_eq!(code(error), ExitCode::from(2));
@@ -105,7 +105,7 @@ mod tests {
         let failures: Vec<anyhow::Error> = vec![
             anyhow::anyhow!("the bucket is gone"),
             ScheduleError::NotFound("nightly".into()).into(),
-            LookupError::NotFound { name: "b".into(), location: "default".into() }.into(),
+            CatalogError::BackupNotFound { name: "b".into(), location: "default".into() }.into(),
         ];
         for error in failures {
             assert_eq!(code(error), ExitCode::from(1));

@@ -7,8 +7,8 @@ use crate::model::{
     BackupPhase, ExistingPolicy, HumanDuration, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
     RestoreResults, RestoreSpec,
 };
+use crate::ops::catalog;
 use crate::ops::restore::{RestoreRequest, create_restore};
-use crate::ops::restores;
 
 use super::Ctx;
 use super::exit::{Outcome, usage};
@@ -124,13 +124,13 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Describe(args) => describe(args, ctx).await,
         Command::Logs(args) => {
             let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-            output::print(&restores::restore_log(&bucket, &args.name).await?)?;
+            output::print(&catalog::restore_log(&bucket, &args.name).await?)?;
             Ok(Outcome::Success)
         }
         Command::Delete(args) => {
             let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
             for name in &args.names {
-                restores::delete_restore(&bucket, name).await?;
+                catalog::delete_restore(&bucket, name).await?;
                 eprintln!("restore {name} deleted (restored objects stay in the cluster)");
             }
             Ok(Outcome::Success)
@@ -140,7 +140,7 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 /// Offers the restorable backups of the location, newest first.
 async fn pick_backup(bucket: &crate::store::Bucket, ctx: &Ctx) -> anyhow::Result<ResourceName> {
-    let mut records: Vec<_> = crate::ops::backups::list_backups(bucket)
+    let mut records: Vec<_> = catalog::list_backups(bucket)
         .await?
         .into_iter()
         .filter_map(|listed| listed.record.ok())
@@ -276,8 +276,8 @@ async fn default_name(
         let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let name = ResourceName::parse(&candidate)
             .map_err(|e| usage(format!("default restore name: {e}; name the restore explicitly")))?;
-        match restores::get_restore(bucket, &name).await {
-            Err(restores::RestoreLookupError::NotFound { .. }) => return Ok(name),
+        match catalog::get_restore(bucket, &name).await {
+            Err(catalog::CatalogError::RestoreNotFound { .. }) => return Ok(name),
             Err(e) => return Err(e.into()),
             Ok(_) => continue,
         }
@@ -323,7 +323,7 @@ fn items_table(items: &[ItemResult], all: bool) -> String {
 
 async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-    let mut records = restores::list_restores(&bucket).await?;
+    let mut records = catalog::list_restores(&bucket).await?;
     if !args.names.is_empty() {
         records.retain(|r| args.names.iter().any(|n| n == r.name.as_str()));
     }
@@ -350,7 +350,7 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-    let (record, results) = restores::get_restore(&bucket, &args.name).await?;
+    let (record, results) = catalog::get_restore(&bucket, &args.name).await?;
     #[derive(serde::Serialize)]
     struct Description {
         #[serde(flatten)]

@@ -1,5 +1,5 @@
 //! Garbage collection: deletes every backup past its expiration, with everything that belongs to
-//! it: its objects and volume snapshots (through `backups::delete_backup`, the one way a backup
+//! it: its objects and volume snapshots (through `catalog::delete_backup`, the one way a backup
 //! is deleted) and the records of every restore made from it.
 //!
 //! It never deletes what it cannot be sure of: a backup whose record cannot be read (its
@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backups::{self, Listed};
+use super::catalog::{self, Listed};
 use super::errors::describe;
-use super::restores;
 use crate::config::{Config, ConfigError, Dirs, SnapshotLocation};
 use crate::model::{BackupPhase, BackupRecord, ResourceName};
 use crate::state::{StateError, StateFile};
@@ -119,7 +118,7 @@ pub(crate) async fn collect_garbage(
         report.skipped_location = Some("read-only: never garbage-collected".into());
         return Ok(report);
     }
-    let listed = backups::list_backups(bucket).await?;
+    let listed = catalog::list_backups(bucket).await?;
     let mut restore_records = None;
     for Listed { name, record } in listed {
         let expiration = match verdict(&record, now) {
@@ -137,7 +136,7 @@ pub(crate) async fn collect_garbage(
         let Ok(backup) = ResourceName::parse(&name) else { continue };
         // Deleting the snapshots needs their list: a backup whose list cannot be read would
         // lose its objects and keep its snapshots, unreferenced.
-        let snapshots = match backups::volume_snapshots(bucket, &backup).await {
+        let snapshots = match catalog::volume_snapshots(bucket, &backup).await {
             Ok(snapshots) => snapshots.len(),
             Err(e) => {
                 let reason = format!("its volume snapshot list cannot be read: {}", describe(&e));
@@ -146,7 +145,7 @@ pub(crate) async fn collect_garbage(
             }
         };
         if restore_records.is_none() {
-            restore_records = Some(restores::list_restores(bucket).await?);
+            restore_records = Some(catalog::list_restores(bucket).await?);
         }
         let made_from_it: Vec<ResourceName> =
             restore_records.iter().flatten().filter(|r| r.spec.backup == backup).map(|r| r.name.clone()).collect();
@@ -169,11 +168,11 @@ async fn delete_with_restores(
     snapshot_locations: &BTreeMap<ResourceName, SnapshotLocation>,
 ) -> Result<(), String> {
     for restore in made_from_it {
-        restores::delete_restore(bucket, restore)
+        catalog::delete_restore(bucket, restore)
             .await
             .map_err(|e| format!("delete restore {restore} made from it: {}", describe(&e)))?;
     }
-    backups::delete_backup(bucket, backup, snapshot_locations).await.map_err(|e| describe(&e))?;
+    catalog::delete_backup(bucket, backup, snapshot_locations).await.map_err(|e| describe(&e))?;
     Ok(())
 }
 
@@ -301,7 +300,7 @@ mod tests {
         assert_eq!(report.skipped.len(), 1);
         assert_eq!(report.skipped[0].backup, "broken");
         assert!(bucket.list_keys(&"backups/old".into()).await.unwrap().is_empty());
-        let listed: Vec<String> = backups::list_backups(&bucket).await.unwrap().into_iter().map(|l| l.name).collect();
+        let listed: Vec<String> = catalog::list_backups(&bucket).await.unwrap().into_iter().map(|l| l.name).collect();
         assert_eq!(listed, ["new", "broken"], "no empty directory is left to be listed");
         assert!(bucket.list_keys(&"restores/from-old".into()).await.unwrap().is_empty());
         assert!(!bucket.list_keys(&"backups/new".into()).await.unwrap().is_empty());

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backups;
+use super::catalog;
 use super::errors::describe;
-use super::restores;
 use crate::config::{Config, ConfigError, Dirs};
 use crate::state::{BackupSummary, CachedBackup, CachedRestore, LocationCache, StateError, StateFile};
 use crate::store::{Bucket, StoreError, for_each_location};
@@ -70,7 +69,7 @@ impl SyncError {
 
 /// Reads everything the cache holds about one location from its bucket.
 pub(crate) async fn read_location(bucket: &Bucket, now: DateTime<Utc>) -> Result<LocationCache, StoreError> {
-    let backups = backups::list_backups(bucket)
+    let backups = catalog::list_backups(bucket)
         .await?
         .into_iter()
         .map(|listed| {
@@ -82,7 +81,7 @@ pub(crate) async fn read_location(bucket: &Bucket, now: DateTime<Utc>) -> Result
         })
         .collect();
     let restores =
-        restores::list_restores(bucket).await?.iter().map(|r| (r.name.to_string(), CachedRestore::from(r))).collect();
+        catalog::list_restores(bucket).await?.iter().map(|r| (r.name.to_string(), CachedRestore::from(r))).collect();
     Ok(LocationCache { synced: now, backups, restores })
 }
 

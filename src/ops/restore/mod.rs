@@ -24,7 +24,7 @@ use results::ResultsWriter;
 use spool::{Spool, SpoolError};
 use tiers::Restorer;
 
-use super::backups::{self as catalog, LookupError};
+use super::catalog::{self, CatalogError};
 use super::describe;
 use super::run_log::RunLog;
 use super::volumes::VolumeRestore;
@@ -44,7 +44,7 @@ pub(crate) enum RestoreError {
     #[error("invalid restore: {0}")]
     Invalid(String),
     #[error(transparent)]
-    Lookup(#[from] LookupError),
+    Lookup(#[from] CatalogError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("read backup {backup}")]
@@ -71,7 +71,7 @@ impl RestoreError {
                 | Self::BackupIncomplete { .. }
                 | Self::Invalid(_)
                 | Self::UnknownSnapshotLocation { .. }
-        ) || matches!(self, Self::Lookup(LookupError::NotFound { .. }))
+        ) || matches!(self, Self::Lookup(CatalogError::BackupNotFound { .. }))
     }
 }
 
