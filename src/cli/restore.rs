@@ -188,21 +188,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(name) => name.clone(),
         None => default_name(&bucket, &backup, now).await?,
     };
-    let spec = RestoreSpec {
-        backup,
-        scope: args.filters.scope()?,
-        namespace_mappings: namespace_mappings(&args.namespace_mappings)?,
-        existing_resource_policy: match args.existing_resource_policy {
-            PolicyArg::None => ExistingPolicy::None,
-            PolicyArg::Update => ExistingPolicy::Update,
-        },
-        restore_status: args.restore_status.clone(),
-        preserve_node_ports: args.preserve_nodeports,
-        resource_priorities: args.resource_priorities.clone(),
-        dry_run: args.dry_run,
-        restore_volumes: args.restore_volumes,
-        volume_az: args.volume_az.clone(),
-    };
+    let spec = restore_spec(&args, backup)?;
     let conn = ctx.connect(&config).await?;
     if !spec.dry_run && ctx.interactive() && !ctx.confirm(&restore_summary(&spec, &conn.server))? {
         anyhow::bail!("nothing restored");
@@ -233,35 +219,59 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         record: &'a RestoreRecord,
         results: &'a RestoreResults,
     }
+    let seconds = started.elapsed().as_secs_f64();
     output::render(ctx.output, &Report { record: &record, results: &results }, |r| {
-        let mut text = String::new();
-        if r.record.spec.dry_run {
-            text.push_str(&items_table(&r.results.items, true));
-        }
-        text.push_str(&format!(
-            "Restore {}{} {} in {:.1}s: {}.\n",
-            r.record.name,
-            if r.record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
-            phase_words(&r.record.phase.to_string()),
-            started.elapsed().as_secs_f64(),
-            counts_text(&r.record.counts)
-        ));
-        if let Some(reason) = &r.record.failure_reason {
-            text.push_str(&format!("Failure: {reason}\n"));
-        }
-        for error in &r.record.errors {
-            text.push_str(&format!("Error: {error}\n"));
-        }
-        if !r.record.spec.dry_run {
-            text.push_str(&format!("Details: ark restore describe {}\n", r.record.name));
-        }
-        text
+        created_text(r.record, r.results, seconds)
     })?;
     Ok(match record.phase {
         RestorePhase::Completed => Outcome::Success,
         RestorePhase::PartiallyFailed => Outcome::PartiallyFailed,
         _ => Outcome::Failed,
     })
+}
+
+/// The spec `restore create`'s flags ask for.
+fn restore_spec(args: &CreateArgs, backup: ResourceName) -> anyhow::Result<RestoreSpec> {
+    Ok(RestoreSpec {
+        backup,
+        scope: args.filters.scope()?,
+        namespace_mappings: namespace_mappings(&args.namespace_mappings)?,
+        existing_resource_policy: match args.existing_resource_policy {
+            PolicyArg::None => ExistingPolicy::None,
+            PolicyArg::Update => ExistingPolicy::Update,
+        },
+        restore_status: args.restore_status.clone(),
+        preserve_node_ports: args.preserve_nodeports,
+        resource_priorities: args.resource_priorities.clone(),
+        dry_run: args.dry_run,
+        restore_volumes: args.restore_volumes,
+        volume_az: args.volume_az.clone(),
+    })
+}
+
+/// What `restore create` prints for people: a dry run's objects, then how it went.
+fn created_text(record: &RestoreRecord, results: &RestoreResults, seconds: f64) -> String {
+    let mut text = String::new();
+    if record.spec.dry_run {
+        text.push_str(&items_table(&results.items, true));
+    }
+    text.push_str(&format!(
+        "Restore {}{} {} in {seconds:.1}s: {}.\n",
+        record.name,
+        if record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
+        phase_words(&record.phase.to_string()),
+        counts_text(&record.counts)
+    ));
+    if let Some(reason) = &record.failure_reason {
+        text.push_str(&format!("Failure: {reason}\n"));
+    }
+    for error in &record.errors {
+        text.push_str(&format!("Error: {error}\n"));
+    }
+    if !record.spec.dry_run {
+        text.push_str(&format!("Details: ark restore describe {}\n", record.name));
+    }
+    text
 }
 
 /// `BACKUP-YYYYMMDDhhmmss`, with `-2`, `-3`... when restores of that backup started within the
