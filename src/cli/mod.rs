@@ -8,7 +8,7 @@ mod config;
 mod context;
 mod daemon;
 mod exit;
-mod filters;
+mod flags;
 #[cfg(test)]
 mod generated;
 mod output;

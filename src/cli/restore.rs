@@ -12,7 +12,7 @@ use crate::ops::restore::{RestoreRequest, create_restore};
 
 use super::Ctx;
 use super::exit::{Outcome, usage};
-use super::filters::FilterArgs;
+use super::flags::{DeleteLocation, FilterArgs, ReadLocation};
 use super::output::{self, OutputFormat, Table, human_duration, human_time, phase_words};
 use super::progress::RestoreReporter;
 
@@ -93,18 +93,16 @@ pub(crate) enum PolicyArg {
 pub(crate) struct GetArgs {
     /// Restores to show (default: all).
     pub(crate) names: Vec<String>,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct NameArgs {
     /// The restore.
     pub(crate) name: ResourceName,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
@@ -112,9 +110,8 @@ pub(crate) struct DeleteArgs {
     /// Restores to delete.
     #[arg(required = true)]
     pub(crate) names: Vec<ResourceName>,
-    /// Storage location to delete from (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: DeleteLocation,
 }
 
 pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
@@ -123,12 +120,12 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Get(args) => get(args, ctx).await,
         Command::Describe(args) => describe(args, ctx).await,
         Command::Logs(args) => {
-            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
             output::print(&catalog::restore_log(&bucket, &args.name).await?)?;
             Ok(Outcome::Success)
         }
         Command::Delete(args) => {
-            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
             for name in &args.names {
                 catalog::delete_restore(&bucket, name).await?;
                 eprintln!("restore {name} deleted (restored objects stay in the cluster)");
@@ -332,7 +329,7 @@ fn items_table(items: &[ItemResult], all: bool) -> String {
 }
 
 async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
     let mut records = catalog::list_restores(&bucket).await?;
     if !args.names.is_empty() {
         records.retain(|r| args.names.iter().any(|n| n == r.name.as_str()));
@@ -359,7 +356,7 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 }
 
 async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
     let (record, results) = catalog::get_restore(&bucket, &args.name).await?;
     #[derive(serde::Serialize)]
     struct Description {

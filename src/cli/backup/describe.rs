@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::super::Ctx;
 use super::super::exit::Outcome;
+use super::super::flags::ReadLocation;
 use super::super::output::{self, human_bytes, human_time};
 use crate::model::{
     BackupPhase, BackupRecord, BackupSpec, HookPhase, HookResult, LabelFilter, ResourceName, VolumeSnapshot,
@@ -21,9 +22,8 @@ pub(crate) struct DescribeArgs {
     /// Also list every resource type with its object count, each volume snapshot and each hook.
     #[arg(long)]
     pub(crate) details: bool,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(serde::Serialize)]
@@ -40,7 +40,7 @@ struct Description {
 }
 
 pub(super) async fn describe(args: DescribeArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
     let record = catalog::get_backup(&bucket, &args.name).await?;
     let (resource_list, volume_snapshots) = if args.details {
         let resource_list = match catalog::resource_list(&bucket, &args.name).await {

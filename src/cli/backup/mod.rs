@@ -13,7 +13,7 @@ use crate::ops::catalog;
 
 use super::Ctx;
 use super::exit::{Outcome, usage};
-use super::filters::FilterArgs;
+use super::flags::{DeleteLocation, FilterArgs, ReadLocation};
 use super::output::{self, Table, human_bytes, human_duration, phase_words};
 use super::progress::BackupReporter;
 pub(crate) use describe::scope_lines;
@@ -77,18 +77,16 @@ pub(crate) struct BackupOptions {
 pub(crate) struct GetArgs {
     /// Backups to show (default: all).
     pub(crate) names: Vec<String>,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct NameArgs {
     /// The backup.
     pub(crate) name: ResourceName,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
@@ -101,9 +99,8 @@ pub(crate) struct DownloadArgs {
     /// Overwrite the file if it exists.
     #[arg(long)]
     pub(crate) force: bool,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
@@ -117,9 +114,8 @@ pub(crate) struct DeleteArgs {
     /// Delete without asking (the same as the global --yes).
     #[arg(long)]
     pub(crate) confirm: bool,
-    /// Storage location to delete from (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: DeleteLocation,
 }
 
 pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
@@ -128,7 +124,7 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Get(args) => get(args, ctx).await,
         Command::Describe(args) => describe::describe(args, ctx).await,
         Command::Logs(args) => {
-            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
             output::print(&catalog::backup_log(&bucket, &args.name).await?)?;
             Ok(Outcome::Success)
         }
@@ -241,7 +237,7 @@ enum GetRow {
 }
 
 async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
     let mut rows: Vec<GetRow> = Vec::new();
     for listed in catalog::list_backups(&bucket).await? {
         if !args.names.is_empty() && !args.names.contains(&listed.name) {
@@ -286,7 +282,7 @@ fn row_name(row: &GetRow) -> &str {
 }
 
 async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
     let path = args.file.unwrap_or_else(|| PathBuf::from(format!("{}.tar.gz", args.name)));
     let reporter = super::progress::Reporter::new(ctx.output);
     let bytes = catalog::download_archive(&bucket, &args.name, &path, args.force, |done, total| {
@@ -309,7 +305,7 @@ async fn download(args: DownloadArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 async fn delete(args: DeleteArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let config = ctx.config()?;
-    let bucket = ctx.bucket(&config, args.storage_location.as_deref()).await?;
+    let bucket = ctx.bucket(&config, args.location.name()).await?;
     let names: Vec<ResourceName> = if args.all {
         catalog::list_backups(&bucket).await?.into_iter().filter_map(|l| ResourceName::parse(&l.name).ok()).collect()
     } else {

@@ -1,5 +1,6 @@
-//! Flags that choose what a backup or restore covers, shared by `backup create`,
-//! `schedule create` and `restore create` so they read the same everywhere.
+//! Flags several verbs share, each defined once so that they read the same everywhere: what a
+//! backup or restore covers (`backup create`, `schedule create`, `restore create`), and the
+//! storage location the verbs that read or delete records use.
 
 use clap::Args;
 
@@ -56,5 +57,33 @@ impl FilterArgs {
             include_cluster_resources: self.include_cluster_resources,
             labels,
         })
+    }
+}
+
+/// `--storage-location` of the verbs that read backups or restores.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ReadLocation {
+    /// Storage location to read (default: the configured default).
+    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
+    storage_location: Option<String>,
+}
+
+/// `--storage-location` of the verbs that delete backups or restores.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct DeleteLocation {
+    /// Storage location to delete from (default: the configured default).
+    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
+    storage_location: Option<String>,
+}
+
+impl ReadLocation {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.storage_location.as_deref()
+    }
+}
+
+impl DeleteLocation {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.storage_location.as_deref()
     }
 }
