@@ -12,7 +12,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::HumanDuration;
-use super::filters::{LabelSelector, NamePattern, patterns_match, validate_patterns};
+use super::filters::{NamePattern, patterns_match, validate_patterns};
+use super::labels::LabelSelector;
 
 /// When a hook runs: before anything is listed, or after the backup is written (or failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -162,7 +163,8 @@ pub(crate) fn parse_hooks_file(text: &str) -> Result<Vec<PodHookSpec>, String> {
         if !names.insert(entry.name.as_str()) {
             return Err(at("another entry has the same name".into()));
         }
-        validate_patterns(entry.included_namespaces.iter().chain(&entry.excluded_namespaces)).map_err(at)?;
+        validate_patterns(entry.included_namespaces.iter().chain(&entry.excluded_namespaces))
+            .map_err(|e| at(e.to_string()))?;
         if entry.pre.is_empty() && entry.post.is_empty() {
             return Err(at("no pre or post hooks".into()));
         }

@@ -7,6 +7,7 @@ mod cron_expr;
 mod duration;
 mod filters;
 mod hooks;
+mod labels;
 mod names;
 mod resource;
 mod restore;
@@ -17,14 +18,12 @@ mod snapshot;
 pub(crate) use backup::{BackupPhase, BackupRecord, BackupSpec};
 pub(crate) use cron_expr::{CronError, CronExpr, parse_timezone};
 pub(crate) use duration::{DurationError, HumanDuration};
-pub(crate) use filters::{
-    EXCLUDE_LABEL, LabelFilter, LabelSelector, NamePattern, NamespaceFilter, ResourceFilter, SelectorError,
-    is_excluded_by_label,
-};
+pub(crate) use filters::{NamePattern, NamespaceFilter, PatternError, ResourceFilter};
 pub(crate) use hooks::{
     DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, PodHookSpec, annotation_hook,
     parse_hooks_file,
 };
+pub(crate) use labels::{EXCLUDE_LABEL, LabelFilter, LabelSelector, SelectorError, is_excluded_by_label};
 pub(crate) use names::{NameError, ResourceName, short_hash};
 pub(crate) use resource::{GroupResource, ResourceType};
 pub(crate) use restore::{

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::filters::{LabelFilter, NamespaceFilter, ResourceFilter};
+use super::filters::{NamespaceFilter, PatternError, ResourceFilter};
+use super::labels::LabelFilter;
 use super::{GroupResource, ResourceType};
 
 /// The group-resource of CustomResourceDefinitions.
@@ -39,7 +40,7 @@ pub(crate) enum OutOfScope {
 
 impl Scope {
     /// Checks what can be wrong in a scope built from user input: its namespace patterns.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), PatternError> {
         self.namespaces.validate()
     }
 

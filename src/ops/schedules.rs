@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::model::{BackupSpec, CronExpr, MAX_SCHEDULE_NAME_LEN, ResourceName, ScheduleRecord};
+use crate::model::{BackupSpec, CronExpr, MAX_SCHEDULE_NAME_LEN, PatternError, ResourceName, ScheduleRecord};
 use crate::state::{StateError, StateFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +18,8 @@ pub(crate) enum ScheduleError {
          NAME-YYYYMMDDhhmmss, which must fit in 63"
     )]
     NameTooLong(String),
-    #[error("invalid backup filter: {0}")]
-    Filter(String),
+    #[error("invalid backup filter")]
+    Filter(#[source] PatternError),
     #[error(transparent)]
     State(#[from] StateError),
 }

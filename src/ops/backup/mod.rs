@@ -36,15 +36,17 @@ use super::volumes::{self, Snapshots, VolumeReport};
 use crate::archive::{FORMAT_VERSION, ResourceList};
 use crate::cluster::{ApiError, Connection, ResourceCatalog, discover};
 use crate::config::{SnapshotLocation, Tuning};
-use crate::model::{BackupPhase, BackupRecord, BackupSpec, HookPhase, ResourceName, SnapshotPhase};
+use crate::model::{BackupPhase, BackupRecord, BackupSpec, HookPhase, PatternError, ResourceName, SnapshotPhase};
 use crate::store::{Bucket, BucketLayout, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BackupError {
     #[error("backup {name} already exists in storage location {location}; choose another name or delete it first")]
     Exists { name: String, location: String },
-    #[error("invalid filter: {0}")]
-    Filter(String),
+    #[error("invalid filter")]
+    Pattern(#[source] PatternError),
+    #[error("invalid filter: the server has no resource type {0:?} (see `kubectl api-resources`)")]
+    UnknownResource(String),
     #[error("discover the server's resources")]
     Discovery(#[source] ApiError),
     #[error("list namespaces")]
@@ -64,7 +66,10 @@ pub(crate) enum BackupError {
 impl BackupError {
     /// Errors in what the user asked for, as opposed to failures while doing it.
     pub(crate) fn is_usage(&self) -> bool {
-        matches!(self, Self::Exists { .. } | Self::Filter(_) | Self::UnknownSnapshotLocation(_))
+        matches!(
+            self,
+            Self::Exists { .. } | Self::Pattern(_) | Self::UnknownResource(_) | Self::UnknownSnapshotLocation(_)
+        )
     }
 }
 
@@ -103,7 +108,7 @@ pub(crate) async fn create_backup(
     now: DateTime<Utc>,
 ) -> Result<BackupRecord, BackupError> {
     let BackupRequest { name, spec, snapshot_locations } = request;
-    spec.scope.validate().map_err(BackupError::Filter)?;
+    spec.scope.validate().map_err(BackupError::Pattern)?;
     bucket.ensure_writable(&BucketLayout::backup_record(&name))?;
     // Nothing is written and no hook has run yet: an interruption just stops.
     let plan = tokio::select! {

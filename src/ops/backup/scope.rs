@@ -58,9 +58,7 @@ pub(super) fn select_types(catalog: &ResourceCatalog, scope: &Scope) -> Result<T
     let filter = &scope.resources;
     for name in filter.include.iter().chain(&filter.exclude) {
         if name != "*" && catalog.find(name).is_none() {
-            return Err(BackupError::Filter(format!(
-                "the server has no resource type {name:?} (see `kubectl api-resources`)"
-            )));
+            return Err(BackupError::UnknownResource(name.clone()));
         }
     }
     let wanted = |t: &ResourceType| {

@@ -30,7 +30,9 @@ use super::run_log::RunLog;
 use super::volumes::VolumeRestore;
 use crate::cluster::{ApiError, Connection, discover};
 use crate::config::{SnapshotLocation, Tuning};
-use crate::model::{BackupPhase, ItemOutcome, ResourceName, RestorePhase, RestoreRecord, RestoreSpec};
+use crate::model::{
+    BackupPhase, ItemOutcome, NameError, PatternError, ResourceName, RestorePhase, RestoreRecord, RestoreSpec,
+};
 use crate::store::{Bucket, BucketLayout, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +43,10 @@ pub(crate) enum RestoreError {
         "backup {name} is {phase}, not Completed or PartiallyFailed; pass --allow-partial to restore what its archive holds"
     )]
     BackupIncomplete { name: String, phase: BackupPhase },
-    #[error("invalid restore: {0}")]
-    Invalid(String),
+    #[error("invalid restore")]
+    Pattern(#[source] PatternError),
+    #[error("invalid restore: namespace mapping {old}:{new}")]
+    Mapping { old: String, new: String, source: NameError },
     #[error(transparent)]
     Lookup(#[from] CatalogError),
     #[error(transparent)]
@@ -69,7 +73,8 @@ impl RestoreError {
             self,
             Self::Exists { .. }
                 | Self::BackupIncomplete { .. }
-                | Self::Invalid(_)
+                | Self::Pattern(_)
+                | Self::Mapping { .. }
                 | Self::UnknownSnapshotLocation { .. }
         ) || matches!(self, Self::Lookup(CatalogError::BackupNotFound { .. }))
     }
@@ -191,9 +196,10 @@ async fn check(
     if !allow_partial && !matches!(backup.phase, BackupPhase::Completed | BackupPhase::PartiallyFailed) {
         return Err(RestoreError::BackupIncomplete { name: spec.backup.to_string(), phase: backup.phase });
     }
-    spec.scope.validate().map_err(RestoreError::Invalid)?;
+    spec.scope.validate().map_err(RestoreError::Pattern)?;
     for (old, new) in &spec.namespace_mappings {
-        ResourceName::parse(new).map_err(|e| RestoreError::Invalid(format!("namespace mapping {old}:{new}: {e}")))?;
+        let mapping = |source| RestoreError::Mapping { old: old.clone(), new: new.clone(), source };
+        ResourceName::parse(new).map_err(mapping)?;
     }
     Ok(())
 }
