@@ -1,7 +1,7 @@
 //! Backup hooks as users declare them: commands to run in pods' containers before and after a
 //! backup (to flush a database to disk, say), from pod annotations or from a hooks file
 //! (`ark backup create --hooks FILE`), and the result of each run as the backup record keeps it.
-//! Plain data and the pure rules that read it; running the commands is `ops::hooks`' job.
+//! Plain data and the pure rules that read it; running the commands is `ops::backup::hooks`' job.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -7,7 +7,8 @@
 //! annotations runs that one and no pre hook of the hooks file. Pods run their hooks at once
 //! (bounded by `tuning.hookConcurrency`), each pod its own in order; a failing `Fail` hook
 //! ends that pod's list for the phase. Post hooks run for the same pods as pre hooks, whatever
-//! happened in between: a database must not stay frozen.
+//! happened in between: a database must not stay frozen. Problems finding the pods are
+//! reported through the backup's `RunReporter`, and each hook's result goes into the record.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

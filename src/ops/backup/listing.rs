@@ -200,12 +200,12 @@ impl<'a> Lister<'a> {
     pub(super) async fn list_all(
         self,
         selection: &TypeSelection,
-        namespaces: Vec<(ItemHeader, Box<RawValue>)>,
+        namespace_objects: Vec<(ItemHeader, Box<RawValue>)>,
         reporter: &mut RunReporter<'_>,
     ) -> ListFindings {
         let mut findings = ListFindings::default();
         if let Some(ns_type) = &selection.namespaces {
-            let items: Vec<ArchiveItem> = namespaces
+            let items: Vec<ArchiveItem> = namespace_objects
                 .into_iter()
                 .filter(|(_, raw)| self.keep(raw))
                 .map(|(header, raw)| header.into_item(ns_type, &raw))
