@@ -54,6 +54,20 @@ pub(crate) struct StorageLocation {
     pub(crate) read_only: bool,
 }
 
+impl StorageLocation {
+    /// A local directory, written to.
+    pub(crate) fn directory(path: &Path) -> Self {
+        Self {
+            url: format!("file://{}", path.display()),
+            region: None,
+            endpoint: None,
+            profile: None,
+            path_style: false,
+            read_only: false,
+        }
+    }
+}
+
 /// Where volume snapshots are taken: a cloud provider's region and credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -295,14 +309,7 @@ fn implicit_location_name() -> ResourceName {
 }
 
 fn implicit_location(dirs: &Dirs) -> StorageLocation {
-    StorageLocation {
-        url: format!("file://{}", dirs.default_backup_dir().display()),
-        region: None,
-        endpoint: None,
-        profile: None,
-        path_style: false,
-        read_only: false,
-    }
+    StorageLocation::directory(&dirs.default_backup_dir())
 }
 
 fn join_names<'a>(names: impl Iterator<Item = &'a ResourceName>) -> String {

@@ -11,6 +11,7 @@ mod config;
 mod fsutil;
 mod model;
 mod ops;
+mod poll;
 mod snapshot;
 mod state;
 mod store;

@@ -107,19 +107,10 @@ mod tests {
 
     #[test]
     fn reads_back_what_the_writer_wrote() {
-        let resource = ResourceType {
-            group: String::new(),
-            version: "v1".into(),
-            resource: "configmaps".into(),
-            kind: "ConfigMap".into(),
-            namespaced: true,
-            verbs: vec![],
-            short_names: vec![],
-            singular: "configmap".into(),
-        };
+        let resource = ResourceType::for_tests("", "configmaps", "ConfigMap", true);
         let mut writer = ArchiveWriter::new(Vec::new(), 0, 1).unwrap();
         writer.add_item(&resource, Some("ns"), "a", b"{\"a\":1}").unwrap();
-        let items = read(&writer.finish().unwrap()).unwrap();
+        let items = read(&writer.finish().unwrap().0).unwrap();
         assert_eq!(items.len(), 1, "preferred-version copy skipped");
         assert_eq!(items[0].0.name, "a");
         assert_eq!(items[0].1, b"{\"a\":1}");

@@ -1,18 +1,20 @@
 //! Writing the archive: tar entries through gzip into any `Write`, one object at a time, so the
-//! archive never has to be held in memory. Synchronous on purpose: it runs on a blocking thread
-//! fed by the listers, and is unit-tested without a runtime.
+//! archive never has to be held in memory, and its resource list beside it. Synchronous on
+//! purpose: it runs on a blocking thread fed by the listers, and is unit-tested without a
+//! runtime.
 
 use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::{FORMAT_VERSION, ItemPath};
+use super::{FORMAT_VERSION, ItemPath, ResourceList};
 use crate::model::ResourceType;
 
 pub(crate) struct ArchiveWriter<W: Write> {
     tar: tar::Builder<GzEncoder<W>>,
     mtime: u64,
+    list: ResourceList,
 }
 
 impl<W: Write> ArchiveWriter<W> {
@@ -21,7 +23,7 @@ impl<W: Write> ArchiveWriter<W> {
     /// `level` is gzip's, 1 (fastest) to 9 (smallest).
     pub(crate) fn new(out: W, mtime: u64, level: u32) -> std::io::Result<Self> {
         let gz = GzEncoder::new(out, Compression::new(level));
-        let mut writer = Self { tar: tar::Builder::new(gz), mtime };
+        let mut writer = Self { tar: tar::Builder::new(gz), mtime, list: ResourceList::default() };
         writer.append("metadata/version", FORMAT_VERSION.as_bytes())?;
         Ok(writer)
     }
@@ -53,13 +55,20 @@ impl<W: Write> ArchiveWriter<W> {
         };
         self.append(&path.render(), json)?;
         path.version = Some(resource.version.clone());
-        self.append(&path.render(), json)
+        self.append(&path.render(), json)?;
+        self.list.add(resource, namespace, name);
+        Ok(())
     }
 
-    /// Writes the tar trailer and the gzip footer, and returns the output.
-    pub(crate) fn finish(self) -> std::io::Result<W> {
+    /// How many objects were added.
+    pub(crate) fn items(&self) -> u64 {
+        self.list.items()
+    }
+
+    /// Writes the tar trailer and the gzip footer, and returns the output and the resource list.
+    pub(crate) fn finish(self) -> std::io::Result<(W, ResourceList)> {
         let gz = self.tar.into_inner()?;
-        gz.finish()
+        Ok((gz.finish()?, self.list))
     }
 }
 
@@ -70,21 +79,13 @@ mod tests {
 
     #[test]
     fn writes_version_and_both_copies_of_each_item() {
-        let resource = ResourceType {
-            group: "apps".into(),
-            version: "v1".into(),
-            resource: "deployments".into(),
-            kind: "Deployment".into(),
-            namespaced: true,
-            verbs: vec![],
-            short_names: vec![],
-            singular: "deployment".into(),
-        };
+        let resource = ResourceType::for_tests("apps", "deployments", "Deployment", true);
         let mut writer = ArchiveWriter::new(Vec::new(), 1_700_000_000, 1).unwrap();
         let long_name = "x".repeat(200);
         writer.add_item(&resource, Some("shop"), "web", br#"{"kind":"Deployment"}"#).unwrap();
         writer.add_item(&resource, Some("shop"), &long_name, b"{}").unwrap();
-        let bytes = writer.finish().unwrap();
+        let (bytes, list) = writer.finish().unwrap();
+        assert_eq!(list.items(), 2);
 
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
         let mut entries = Vec::new();

@@ -208,7 +208,7 @@ async fn check(ctx: &Ctx, config: &Config, names: &[String]) -> anyhow::Result<O
         let url = all.iter().find(|(n, _)| n.as_str() == name).map(|(_, l)| l.url.clone()).unwrap_or_default();
         results.push(match outcome {
             Ok(_) => CheckResult { name, url, ok: true, error: None },
-            Err(e) => CheckResult { name, url, ok: false, error: Some(format!("{e:#}")) },
+            Err(e) => CheckResult { name, url, ok: false, error: Some(crate::ops::describe(e.as_ref())) },
         });
     }
     let failed = results.iter().filter(|r| !r.ok).count();

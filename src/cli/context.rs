@@ -70,7 +70,6 @@ impl Ctx {
 
     /// Opens the storage location `name` (or the default one).
     pub(crate) async fn bucket(&self, config: &Config, name: Option<&str>) -> anyhow::Result<Bucket> {
-        let (name, location) = config.storage_location(name, &self.dirs)?;
-        Ok(Bucket::open(&name, &location).await?)
+        Ok(Bucket::open_configured(config, &self.dirs, name).await?)
     }
 }

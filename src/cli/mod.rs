@@ -8,7 +8,7 @@ mod config;
 mod context;
 mod daemon;
 mod exit;
-mod filters;
+mod flags;
 #[cfg(test)]
 mod generated;
 mod output;
@@ -128,21 +128,23 @@ async fn run(cli: Cli) -> anyhow::Result<exit::Outcome> {
 /// A token cancelled by the first Ctrl-C or SIGTERM, so a long operation can stop cleanly and
 /// say so in its record instead of leaving it half-written.
 pub(crate) fn interrupt_token() -> tokio_util::sync::CancellationToken {
+    use tokio::signal::unix::{SignalKind, signal};
     let token = tokio_util::sync::CancellationToken::new();
+    // Registered here, not in the task below: a signal that comes before that task first runs
+    // (the daemon has said it started, and a script stops it) must already be ours.
+    let (Ok(mut interrupt), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return token;
+    };
     let cancel = token.clone();
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return,
-        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
             _ = term.recv() => {}
         }
         eprintln!("interrupted: stopping cleanly (interrupt again to abort at once)");
         cancel.cancel();
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = interrupt.recv() => {}
             _ = term.recv() => {}
         }
         std::process::exit(130);

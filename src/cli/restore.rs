@@ -4,15 +4,15 @@
 use clap::{Args, Subcommand};
 
 use crate::model::{
-    BackupPhase, ExistingPolicy, HumanDuration, IncludeExclude, ItemOutcome, ItemResult, ResourceName, RestorePhase,
-    RestoreRecord, RestoreResults, RestoreSpec,
+    BackupPhase, ExistingPolicy, HumanDuration, ItemOutcome, ItemResult, ResourceName, RestorePhase, RestoreRecord,
+    RestoreResults, RestoreSpec,
 };
-use crate::ops::restore::{RestoreRequest, create_restore, parse_mappings};
-use crate::ops::restores;
+use crate::ops::catalog;
+use crate::ops::restore::{RestoreRequest, create_restore};
 
 use super::Ctx;
 use super::exit::{Outcome, usage};
-use super::filters::FilterArgs;
+use super::flags::{DeleteLocation, FilterArgs, ReadLocation};
 use super::output::{self, OutputFormat, Table, human_duration, human_time, phase_words};
 use super::progress::RestoreReporter;
 
@@ -93,18 +93,16 @@ pub(crate) enum PolicyArg {
 pub(crate) struct GetArgs {
     /// Restores to show (default: all).
     pub(crate) names: Vec<String>,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct NameArgs {
     /// The restore.
     pub(crate) name: ResourceName,
-    /// Storage location to read (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: ReadLocation,
 }
 
 #[derive(Debug, Args)]
@@ -112,9 +110,8 @@ pub(crate) struct DeleteArgs {
     /// Restores to delete.
     #[arg(required = true)]
     pub(crate) names: Vec<ResourceName>,
-    /// Storage location to delete from (default: the configured default).
-    #[arg(long, value_name = "NAME", env = "ARK_STORAGE_LOCATION")]
-    pub(crate) storage_location: Option<String>,
+    #[command(flatten)]
+    pub(crate) location: DeleteLocation,
 }
 
 pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
@@ -123,14 +120,14 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Get(args) => get(args, ctx).await,
         Command::Describe(args) => describe(args, ctx).await,
         Command::Logs(args) => {
-            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-            output::print(&restores::restore_log(&bucket, &args.name).await?)?;
+            let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
+            output::print(&catalog::restore_log(&bucket, &args.name).await?)?;
             Ok(Outcome::Success)
         }
         Command::Delete(args) => {
-            let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
+            let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
             for name in &args.names {
-                restores::delete_restore(&bucket, name).await?;
+                catalog::delete_restore(&bucket, name).await?;
                 eprintln!("restore {name} deleted (restored objects stay in the cluster)");
             }
             Ok(Outcome::Success)
@@ -140,7 +137,7 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
 /// Offers the restorable backups of the location, newest first.
 async fn pick_backup(bucket: &crate::store::Bucket, ctx: &Ctx) -> anyhow::Result<ResourceName> {
-    let mut records: Vec<_> = crate::ops::backups::list_backups(bucket)
+    let mut records: Vec<_> = catalog::list_backups(bucket)
         .await?
         .into_iter()
         .filter_map(|listed| listed.record.ok())
@@ -188,30 +185,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(name) => name.clone(),
         None => default_name(&bucket, &backup, now).await?,
     };
-    let spec = RestoreSpec {
-        backup,
-        namespaces: IncludeExclude {
-            include: args.filters.include_namespaces.clone(),
-            exclude: args.filters.exclude_namespaces.clone(),
-        },
-        resources: IncludeExclude {
-            include: args.filters.include_resources.clone(),
-            exclude: args.filters.exclude_resources.clone(),
-        },
-        include_cluster_resources: args.filters.include_cluster_resources,
-        labels: args.filters.label_filter()?,
-        namespace_mappings: parse_mappings(&args.namespace_mappings).map_err(usage)?,
-        existing_resource_policy: match args.existing_resource_policy {
-            PolicyArg::None => ExistingPolicy::None,
-            PolicyArg::Update => ExistingPolicy::Update,
-        },
-        restore_status: args.restore_status.clone(),
-        preserve_node_ports: args.preserve_nodeports,
-        resource_priorities: args.resource_priorities.clone(),
-        dry_run: args.dry_run,
-        restore_volumes: args.restore_volumes,
-        volume_az: args.volume_az.clone(),
-    };
+    let spec = restore_spec(&args, backup)?;
     let conn = ctx.connect(&config).await?;
     if !spec.dry_run && ctx.interactive() && !ctx.confirm(&restore_summary(&spec, &conn.server))? {
         anyhow::bail!("nothing restored");
@@ -229,8 +203,7 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let result =
         create_restore(&conn, &bucket, request, &config.tuning, &reporter, super::interrupt_token(), now).await;
     reporter.reporter.finish();
-    let (record, results) =
-        result.map_err(|e| if e.is_usage() { usage(format!("{:#}", anyhow::Error::new(e))) } else { e.into() })?;
+    let (record, results) = result?;
     // Every object's outcome is read back only when it is shown: a dry run's table, or -o json|yaml.
     let results = if record.spec.dry_run || !matches!(ctx.output, OutputFormat::Table) {
         results.decode()?
@@ -243,35 +216,59 @@ async fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         record: &'a RestoreRecord,
         results: &'a RestoreResults,
     }
+    let seconds = started.elapsed().as_secs_f64();
     output::render(ctx.output, &Report { record: &record, results: &results }, |r| {
-        let mut text = String::new();
-        if r.record.spec.dry_run {
-            text.push_str(&items_table(&r.results.items, true));
-        }
-        text.push_str(&format!(
-            "Restore {}{} {} in {:.1}s: {}.\n",
-            r.record.name,
-            if r.record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
-            phase_words(&r.record.phase.to_string()),
-            started.elapsed().as_secs_f64(),
-            counts_text(&r.record.counts)
-        ));
-        if let Some(reason) = &r.record.failure_reason {
-            text.push_str(&format!("Failure: {reason}\n"));
-        }
-        for error in &r.record.errors {
-            text.push_str(&format!("Error: {error}\n"));
-        }
-        if !r.record.spec.dry_run {
-            text.push_str(&format!("Details: ark restore describe {}\n", r.record.name));
-        }
-        text
+        created_text(r.record, r.results, seconds)
     })?;
     Ok(match record.phase {
         RestorePhase::Completed => Outcome::Success,
         RestorePhase::PartiallyFailed => Outcome::PartiallyFailed,
         _ => Outcome::Failed,
     })
+}
+
+/// The spec `restore create`'s flags ask for.
+fn restore_spec(args: &CreateArgs, backup: ResourceName) -> anyhow::Result<RestoreSpec> {
+    Ok(RestoreSpec {
+        backup,
+        scope: args.filters.scope()?,
+        namespace_mappings: namespace_mappings(&args.namespace_mappings)?,
+        existing_resource_policy: match args.existing_resource_policy {
+            PolicyArg::None => ExistingPolicy::None,
+            PolicyArg::Update => ExistingPolicy::Update,
+        },
+        restore_status: args.restore_status.clone(),
+        preserve_node_ports: args.preserve_nodeports,
+        resource_priorities: args.resource_priorities.clone(),
+        dry_run: args.dry_run,
+        restore_volumes: args.restore_volumes,
+        volume_az: args.volume_az.clone(),
+    })
+}
+
+/// What `restore create` prints for people: a dry run's objects, then how it went.
+fn created_text(record: &RestoreRecord, results: &RestoreResults, seconds: f64) -> String {
+    let mut text = String::new();
+    if record.spec.dry_run {
+        text.push_str(&items_table(&results.items, true));
+    }
+    text.push_str(&format!(
+        "Restore {}{} {} in {seconds:.1}s: {}.\n",
+        record.name,
+        if record.spec.dry_run { " (dry run, nothing changed)" } else { "" },
+        phase_words(&record.phase.to_string()),
+        counts_text(&record.counts)
+    ));
+    if let Some(reason) = &record.failure_reason {
+        text.push_str(&format!("Failure: {reason}\n"));
+    }
+    for error in &record.errors {
+        text.push_str(&format!("Error: {error}\n"));
+    }
+    if !record.spec.dry_run {
+        text.push_str(&format!("Details: ark restore describe {}\n", record.name));
+    }
+    text
 }
 
 /// `BACKUP-YYYYMMDDhhmmss`, with `-2`, `-3`... when restores of that backup started within the
@@ -286,8 +283,8 @@ async fn default_name(
         let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let name = ResourceName::parse(&candidate)
             .map_err(|e| usage(format!("default restore name: {e}; name the restore explicitly")))?;
-        match restores::get_restore(bucket, &name).await {
-            Err(restores::RestoreLookupError::NotFound { .. }) => return Ok(name),
+        match catalog::get_restore(bucket, &name).await {
+            Err(catalog::CatalogError::RestoreNotFound { .. }) => return Ok(name),
             Err(e) => return Err(e.into()),
             Ok(_) => continue,
         }
@@ -332,8 +329,8 @@ fn items_table(items: &[ItemResult], all: bool) -> String {
 }
 
 async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-    let mut records = restores::list_restores(&bucket).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
+    let mut records = catalog::list_restores(&bucket).await?;
     if !args.names.is_empty() {
         records.retain(|r| args.names.iter().any(|n| n == r.name.as_str()));
     }
@@ -359,8 +356,8 @@ async fn get(args: GetArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
 }
 
 async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let bucket = ctx.bucket(&ctx.config()?, args.storage_location.as_deref()).await?;
-    let (record, results) = restores::get_restore(&bucket, &args.name).await?;
+    let bucket = ctx.bucket(&ctx.config()?, args.location.name()).await?;
+    let (record, results) = catalog::get_restore(&bucket, &args.name).await?;
     #[derive(serde::Serialize)]
     struct Description {
         #[serde(flatten)]
@@ -399,4 +396,36 @@ async fn describe(args: NameArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         out
     })?;
     Ok(Outcome::Success)
+}
+
+/// `--namespace-mappings`' `OLD:NEW` pairs; a pair that is not one, a new name that is not a
+/// namespace name and a namespace mapped twice are usage errors.
+fn namespace_mappings(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut mappings = std::collections::BTreeMap::new();
+    for pair in pairs {
+        let (old, new) = pair
+            .split_once(':')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty())
+            .ok_or_else(|| usage(format!("namespace mapping {pair:?} is not OLD:NEW")))?;
+        ResourceName::parse(new).map_err(|e| usage(format!("namespace mapping {pair:?}: {e}")))?;
+        if mappings.insert(old.to_owned(), new.to_owned()).is_some() {
+            return Err(usage(format!("namespace {old} is mapped twice")));
+        }
+    }
+    Ok(mappings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mappings_parse_and_reject_bad_pairs() {
+        let ok = namespace_mappings(&["a:b".into(), "c:d".into()]).unwrap();
+        assert_eq!(ok.get("a").map(String::as_str), Some("b"));
+        for bad in ["a", "a:", ":b", "a:B_AD"] {
+            assert!(namespace_mappings(&[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(namespace_mappings(&["a:b".into(), "a:c".into()]).is_err());
+    }
 }

@@ -76,7 +76,7 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Get(args) => get(args, ctx),
         Command::Describe(args) => describe(args, ctx),
         Command::Delete(args) => {
-            let record = schedules::delete_schedule(&ctx.state_file(), &args.name).map_err(schedule_error)?;
+            let record = schedules::delete_schedule(&ctx.state_file(), &args.name)?;
             let view = ScheduleView::new(record, Utc::now());
             output::render(ctx.output, &view, |v| {
                 format!("Schedule {} deleted; its backups stay until they expire.\n", v.record.name)
@@ -86,10 +86,6 @@ pub(crate) async fn run(cmd: Command, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Command::Pause(args) => set_paused(args, true, ctx),
         Command::Unpause(args) => set_paused(args, false, ctx),
     }
-}
-
-fn schedule_error(e: ScheduleError) -> anyhow::Error {
-    if e.is_usage() { usage(e.to_string()) } else { e.into() }
 }
 
 /// A schedule as `get` and `describe` show it: the record plus what follows from it now.
@@ -153,7 +149,7 @@ fn create(args: CreateArgs, ctx: &Ctx) -> anyhow::Result<Outcome> {
         template,
     };
     let now = Utc::now();
-    let record = schedules::create_schedule(&state, new, now).map_err(schedule_error)?;
+    let record = schedules::create_schedule(&state, new, now)?;
     let view = ScheduleView::new(record, now);
     output::render(ctx.output, &view, |v| {
         let first = match v.next_run {
@@ -297,7 +293,7 @@ fn describe_text(d: &Description) -> String {
 }
 
 fn set_paused(args: NameArgs, paused: bool, ctx: &Ctx) -> anyhow::Result<Outcome> {
-    let record = schedules::set_paused(&ctx.state_file(), &args.name, paused).map_err(schedule_error)?;
+    let record = schedules::set_paused(&ctx.state_file(), &args.name, paused)?;
     let view = ScheduleView::new(record, Utc::now());
     output::render(ctx.output, &view, |v| {
         if paused {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 /// What the user named on the command line.
 #[derive(Debug, Clone, Default)]
@@ -17,12 +17,15 @@ pub(crate) struct KubeTarget {
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ClusterError {
+    /// kube's own text for this names the path twice, quoted twice: this says it once.
+    #[error("read kubeconfig {path}")]
+    ReadKubeconfig { path: String, source: std::io::Error },
     #[error("load kubeconfig {path}")]
-    Kubeconfig { path: String, source: kube::config::KubeconfigError },
+    Kubeconfig { path: String, source: KubeconfigError },
     #[error(
         "find cluster credentials: no kubeconfig (set KUBECONFIG or --kubeconfig, or create ~/.kube/config) and not running in a cluster"
     )]
-    NoConfig { source: kube::config::InferConfigError },
+    NoConfig { source: Box<ClusterError> },
     #[error("create Kubernetes client for {server}")]
     Client { server: String, source: kube::Error },
     #[error("ask {server} for its version")]
@@ -43,14 +46,14 @@ impl Connection {
         let options = KubeConfigOptions { context: target.context.clone(), ..Default::default() };
         let mut config = match (&target.kubeconfig, &target.context) {
             (Some(path), _) => {
-                let kubeconfig_err = |source| ClusterError::Kubeconfig { path: path.display().to_string(), source };
+                let kubeconfig_err = |source| kubeconfig_error(path.display().to_string(), source);
                 let file = Kubeconfig::read_from(path).map_err(kubeconfig_err)?;
                 kube::Config::from_custom_kubeconfig(file, &options).await.map_err(kubeconfig_err)?
             }
             (None, Some(_)) => kube::Config::from_kubeconfig(&options)
                 .await
-                .map_err(|source| ClusterError::Kubeconfig { path: kubeconfig_env_paths(), source })?,
-            (None, None) => kube::Config::infer().await.map_err(|source| ClusterError::NoConfig { source })?,
+                .map_err(|source| kubeconfig_error(kubeconfig_env_paths(), source))?,
+            (None, None) => infer(&options).await?,
         };
         // Generous timeouts: a LIST of a large type at a fixed revision can take a while.
         config.read_timeout = Some(Duration::from_secs(300));
@@ -106,6 +109,29 @@ fn build_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
         .map_err(tower::BoxError::from)
         .service(client);
     Ok(kube::Client::new(service, config.default_namespace))
+}
+
+/// What `kube::Config::infer` does (the kubeconfig, else the in-cluster service account), with
+/// the kubeconfig's error kept whole for the message.
+async fn infer(options: &KubeConfigOptions) -> Result<kube::Config, ClusterError> {
+    let mut config = match kube::Config::from_kubeconfig(options).await {
+        Ok(config) => config,
+        Err(kubeconfig) => kube::Config::incluster().map_err(|in_cluster| {
+            tracing::debug!("no in-cluster config either: {in_cluster}");
+            ClusterError::NoConfig { source: Box::new(kubeconfig_error(kubeconfig_env_paths(), kubeconfig)) }
+        })?,
+    };
+    config.apply_debug_overrides();
+    Ok(config)
+}
+
+fn kubeconfig_error(path: String, error: KubeconfigError) -> ClusterError {
+    match error {
+        KubeconfigError::ReadConfig(source, path) => {
+            ClusterError::ReadKubeconfig { path: path.display().to_string(), source }
+        }
+        source => ClusterError::Kubeconfig { path, source },
+    }
 }
 
 fn kubeconfig_env_paths() -> String {

@@ -83,13 +83,8 @@ pub(crate) async fn discover(client: &kube::Client) -> Result<ResourceCatalog, A
 }
 
 fn decode<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError {
-        method: http::Method::GET,
-        path: path.to_owned(),
-        code: 0,
-        reason: String::new(),
-        message: format!("unexpected discovery document: {e}"),
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(http::Method::GET, path, format!("unexpected discovery document: {e}")))
 }
 
 /// Keeps what a backup can use (list, get, create and delete; no subresources), removes the

@@ -136,12 +136,7 @@ impl<'a> Pager<'a> {
             request::get(self.client, &self.url(self.at_revision)).await?
         };
         self.started = true;
-        serde_json::from_slice(&body).map_err(|e| ApiError {
-            method: http::Method::GET,
-            path: self.path.clone(),
-            code: 0,
-            reason: String::new(),
-            message: format!("unexpected list response: {e}"),
-        })
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(http::Method::GET, &self.path, format!("unexpected list response: {e}")))
     }
 }

@@ -15,13 +15,7 @@ fn with_dry_run(path: &str, dry_run: bool) -> String {
 }
 
 fn decode(path: &str, body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError {
-        method: Method::GET,
-        path: path.to_owned(),
-        code: 0,
-        reason: String::new(),
-        message: format!("unexpected response: {e}"),
-    })
+    serde_json::from_slice(body).map_err(|e| ApiError::new(Method::GET, path, format!("unexpected response: {e}")))
 }
 
 /// POSTs `object` to `collection` (e.g. `/api/v1/namespaces/shop/configmaps`). The answer (the

@@ -23,6 +23,12 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
+    /// An error with no answer from the server to go by: the request could not be sent or its
+    /// answer not read or decoded.
+    pub(crate) fn new(method: Method, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { method, path: path.into(), code: 0, reason: String::new(), message: message.into() }
+    }
+
     pub(crate) fn is_not_found(&self) -> bool {
         self.code == 404
     }
@@ -60,20 +66,10 @@ pub(crate) async fn send(
             builder = builder.header(http::header::CONTENT_TYPE, content_type);
         }
         builder = builder.header(http::header::ACCEPT, accept.unwrap_or("application/json"));
-        let request = builder.body(kube::client::Body::from(body.clone())).map_err(|e| ApiError {
-            method: method.clone(),
-            path: path.to_owned(),
-            code: 0,
-            reason: String::new(),
-            message: format!("build request: {e}"),
-        })?;
-        let transport_error = |message: String| ApiError {
-            method: method.clone(),
-            path: path.to_owned(),
-            code: 0,
-            reason: String::new(),
-            message,
-        };
+        let request = builder
+            .body(kube::client::Body::from(body.clone()))
+            .map_err(|e| ApiError::new(method.clone(), path, format!("build request: {e}")))?;
+        let transport_error = |message: String| ApiError::new(method.clone(), path, message);
         let started = std::time::Instant::now();
         let response = match client.send(request).await {
             Ok(response) => response,

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::filters::{IncludeExclude, LabelFilter};
 use super::hooks::{HookResult, PodHookSpec};
-use super::{HumanDuration, ResourceName, VolumeNotSnapshotted};
+use super::{HumanDuration, ResourceName, Scope, VolumeNotSnapshotted};
 
 pub(crate) const RECORD_API_VERSION: &str = "ark.heptio.com/v1";
 
@@ -35,15 +34,8 @@ impl std::fmt::Display for BackupPhase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BackupSpec {
-    #[serde(default)]
-    pub(crate) namespaces: IncludeExclude,
-    #[serde(default)]
-    pub(crate) resources: IncludeExclude,
-    /// None = auto (see `ark backup create --help`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) include_cluster_resources: Option<bool>,
-    #[serde(default)]
-    pub(crate) labels: LabelFilter,
+    #[serde(flatten)]
+    pub(crate) scope: Scope,
     pub(crate) ttl: HumanDuration,
     pub(crate) storage_location: String,
     #[serde(default)]
@@ -114,7 +106,8 @@ pub(crate) struct BackupRecord {
 }
 
 impl BackupRecord {
-    pub(crate) fn new(name: ResourceName, spec: BackupSpec, now: DateTime<Utc>) -> Self {
+    /// A new record, InProgress, of a backup whose archive is in format `format_version`.
+    pub(crate) fn new(name: ResourceName, spec: BackupSpec, now: DateTime<Utc>, format_version: &str) -> Self {
         let ttl = chrono::Duration::from_std(spec.ttl.0).unwrap_or(chrono::Duration::MAX);
         Self {
             api_version: RECORD_API_VERSION.to_owned(),
@@ -141,7 +134,7 @@ impl BackupRecord {
             failure_reason: None,
             hooks: Vec::new(),
             ark_version: env!("CARGO_PKG_VERSION").to_owned(),
-            format_version: crate::archive::FORMAT_VERSION.to_owned(),
+            format_version: format_version.to_owned(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Backup hooks as users declare them: commands to run in pods' containers before and after a
 //! backup (to flush a database to disk, say), from pod annotations or from a hooks file
 //! (`ark backup create --hooks FILE`), and the result of each run as the backup record keeps it.
-//! Plain data and the pure rules that read it; running the commands is `ops::hooks`' job.
+//! Plain data and the pure rules that read it; running the commands is `ops::backup::hooks`' job.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,7 +12,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::HumanDuration;
-use super::filters::{IncludeExclude, LabelSelector};
+use super::filters::{NamePattern, patterns_match, validate_patterns};
+use super::labels::LabelSelector;
 
 /// When a hook runs: before anything is listed, or after the backup is written (or failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -110,9 +111,9 @@ pub(crate) struct PodHookSpec {
     pub(crate) name: String,
     /// Namespaces (globs work); empty = every namespace the backup covers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) included_namespaces: Vec<String>,
+    pub(crate) included_namespaces: Vec<NamePattern>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) excluded_namespaces: Vec<String>,
+    pub(crate) excluded_namespaces: Vec<NamePattern>,
     /// A selector as kubectl writes it (`app=db`), or Kubernetes' `matchLabels` and
     /// `matchExpressions`; stored in the first form. None = every pod.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "label_selector")]
@@ -124,13 +125,10 @@ pub(crate) struct PodHookSpec {
 }
 
 impl PodHookSpec {
-    fn namespaces(&self) -> IncludeExclude {
-        IncludeExclude { include: self.included_namespaces.clone(), exclude: self.excluded_namespaces.clone() }
-    }
-
     /// Whether this entry's hooks are for a pod in `namespace` with `labels`.
     pub(crate) fn selects(&self, namespace: &str, labels: &BTreeMap<String, String>) -> bool {
-        self.namespaces().matches(namespace) && self.label_selector.as_ref().is_none_or(|s| s.matches(labels))
+        patterns_match(&self.included_namespaces, &self.excluded_namespaces, namespace)
+            && self.label_selector.as_ref().is_none_or(|s| s.matches(labels))
     }
 
     pub(crate) fn hooks(&self, phase: HookPhase) -> impl Iterator<Item = &ExecHook> {
@@ -165,7 +163,8 @@ pub(crate) fn parse_hooks_file(text: &str) -> Result<Vec<PodHookSpec>, String> {
         if !names.insert(entry.name.as_str()) {
             return Err(at("another entry has the same name".into()));
         }
-        entry.namespaces().validate().map_err(at)?;
+        validate_patterns(entry.included_namespaces.iter().chain(&entry.excluded_namespaces))
+            .map_err(|e| at(e.to_string()))?;
         if entry.pre.is_empty() && entry.post.is_empty() {
             return Err(at("no pre or post hooks".into()));
         }

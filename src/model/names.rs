@@ -70,6 +70,14 @@ impl fmt::Display for ResourceName {
     }
 }
 
+/// Six hex digits of FNV-1a, for names made from other names (label values shortened to fit,
+/// renamed volumes): tiny, and stable across platforms and releases (std's hasher promises
+/// neither), so the same input always gives the same name.
+pub(crate) fn short_hash(value: &str) -> String {
+    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{:06x}", hash & 0xff_ffff)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

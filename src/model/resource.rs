@@ -22,6 +22,21 @@ impl GroupResource {
             None => Self::new("", s),
         }
     }
+
+    /// Whether `name` (as a user types it, in any case) names this type by its plural, alone or
+    /// qualified with the group (`deployments`, `deployments.apps`).
+    pub(crate) fn is_named(&self, name: &str) -> bool {
+        named_in_group(name, &self.group).is_some_and(|base| base == self.resource)
+    }
+}
+
+/// `name` lowercased without its group qualifier, when it names a type of `group` (or no group).
+fn named_in_group(name: &str, group: &str) -> Option<String> {
+    let name = name.to_ascii_lowercase();
+    match name.split_once('.') {
+        Some((base, qualifier)) => (qualifier == group).then(|| base.to_owned()),
+        None => Some(name),
+    }
 }
 
 impl fmt::Display for GroupResource {
@@ -74,21 +89,36 @@ impl ResourceType {
         self.verbs.iter().any(|v| v == verb)
     }
 
+    /// A type of the core group at v1 (`namespaces`, `persistentvolumes`), for the requests ark
+    /// makes before or without discovery.
+    pub(crate) fn core(resource: &str, kind: &str, namespaced: bool) -> Self {
+        Self {
+            group: String::new(),
+            version: "v1".into(),
+            resource: resource.into(),
+            kind: kind.into(),
+            namespaced,
+            verbs: Vec::new(),
+            short_names: Vec::new(),
+            singular: kind.to_ascii_lowercase(),
+        }
+    }
+
+    /// A namespaced or cluster-scoped type at v1, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(group: &str, resource: &str, kind: &str, namespaced: bool) -> Self {
+        Self { group: group.into(), ..Self::core(resource, kind, namespaced) }
+    }
+
     /// Whether `name` (as a user types it) names this type: plural, singular, kind, short name,
     /// each alone or qualified with the group (`deploy`, `deployments.apps`, `Deployment`).
     pub(crate) fn is_named(&self, name: &str) -> bool {
-        let name = name.to_ascii_lowercase();
-        let (base, group) = match name.split_once('.') {
-            Some((base, group)) => (base.to_owned(), Some(group.to_owned())),
-            None => (name.clone(), None),
-        };
-        if group.as_deref().is_some_and(|g| g != self.group) {
-            return false;
-        }
-        base == self.resource
-            || base == self.singular
-            || base == self.kind.to_ascii_lowercase()
-            || self.short_names.contains(&base)
+        named_in_group(name, &self.group).is_some_and(|base| {
+            base == self.resource
+                || base == self.singular
+                || base == self.kind.to_ascii_lowercase()
+                || self.short_names.contains(&base)
+        })
     }
 }
 

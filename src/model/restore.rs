@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ResourceName;
-use super::filters::{IncludeExclude, LabelFilter};
+use super::{ResourceName, Scope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum RestorePhase {
@@ -37,14 +36,8 @@ pub(crate) enum ExistingPolicy {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RestoreSpec {
     pub(crate) backup: ResourceName,
-    #[serde(default)]
-    pub(crate) namespaces: IncludeExclude,
-    #[serde(default)]
-    pub(crate) resources: IncludeExclude,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) include_cluster_resources: Option<bool>,
-    #[serde(default)]
-    pub(crate) labels: LabelFilter,
+    #[serde(flatten)]
+    pub(crate) scope: Scope,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) namespace_mappings: BTreeMap<String, String>,
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Garbage collection: deletes every backup past its expiration, with everything that belongs to
-//! it: its objects and volume snapshots (through `backups::delete_backup`, the one way a backup
+//! it: its objects and volume snapshots (through `catalog::delete_backup`, the one way a backup
 //! is deleted) and the records of every restore made from it.
 //!
 //! It never deletes what it cannot be sure of: a backup whose record cannot be read (its
@@ -11,13 +11,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backups::{self, Listed};
+use super::catalog::{self, Listed};
 use super::errors::describe;
-use super::restores;
 use crate::config::{Config, ConfigError, Dirs, SnapshotLocation};
 use crate::model::{BackupPhase, BackupRecord, ResourceName};
 use crate::state::{StateError, StateFile};
-use crate::store::{Bucket, StoreError};
+use crate::store::{Bucket, StoreError, for_each_location};
 
 /// What gc did (or, in a dry run, would do) in one storage location.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -77,6 +76,13 @@ pub(crate) enum GcError {
     State(#[from] StateError),
 }
 
+impl GcError {
+    /// A location that is not configured is an error in what the user asked for.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+}
+
 /// What to do with one listed backup.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -112,7 +118,7 @@ pub(crate) async fn collect_garbage(
         report.skipped_location = Some("read-only: never garbage-collected".into());
         return Ok(report);
     }
-    let listed = backups::list_backups(bucket).await?;
+    let listed = catalog::list_backups(bucket).await?;
     let mut restore_records = None;
     for Listed { name, record } in listed {
         let expiration = match verdict(&record, now) {
@@ -130,7 +136,7 @@ pub(crate) async fn collect_garbage(
         let Ok(backup) = ResourceName::parse(&name) else { continue };
         // Deleting the snapshots needs their list: a backup whose list cannot be read would
         // lose its objects and keep its snapshots, unreferenced.
-        let snapshots = match backups::volume_snapshots(bucket, &backup).await {
+        let snapshots = match catalog::volume_snapshots(bucket, &backup).await {
             Ok(snapshots) => snapshots.len(),
             Err(e) => {
                 let reason = format!("its volume snapshot list cannot be read: {}", describe(&e));
@@ -139,7 +145,7 @@ pub(crate) async fn collect_garbage(
             }
         };
         if restore_records.is_none() {
-            restore_records = Some(restores::list_restores(bucket).await?);
+            restore_records = Some(catalog::list_restores(bucket).await?);
         }
         let made_from_it: Vec<ResourceName> =
             restore_records.iter().flatten().filter(|r| r.spec.backup == backup).map(|r| r.name.clone()).collect();
@@ -162,11 +168,11 @@ async fn delete_with_restores(
     snapshot_locations: &BTreeMap<ResourceName, SnapshotLocation>,
 ) -> Result<(), String> {
     for restore in made_from_it {
-        restores::delete_restore(bucket, restore)
+        catalog::delete_restore(bucket, restore)
             .await
             .map_err(|e| format!("delete restore {restore} made from it: {}", describe(&e)))?;
     }
-    backups::delete_backup(bucket, backup, snapshot_locations).await.map_err(|e| describe(&e))?;
+    catalog::delete_backup(bucket, backup, snapshot_locations).await.map_err(|e| describe(&e))?;
     Ok(())
 }
 
@@ -181,23 +187,21 @@ pub(crate) async fn collect_locations(
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Vec<GcReport>, GcError> {
-    let locations = match only {
-        Some(name) => vec![config.storage_location(Some(name), dirs)?],
-        None => config.storage_locations(dirs).into_iter().collect(),
-    };
-    let mut reports = Vec::new();
-    for (name, location) in locations {
-        let result = match Bucket::open(&name, &location).await {
-            Ok(bucket) => collect_garbage(&bucket, &config.snapshot_locations, now, dry_run).await,
-            Err(e) => Err(e),
-        };
-        reports.push(result.unwrap_or_else(|e| GcReport {
-            location: name.to_string(),
-            dry_run,
-            error: Some(describe(&e)),
-            ..Default::default()
-        }));
-    }
+    let collected = for_each_location(config, dirs, only, |bucket| async move {
+        collect_garbage(&bucket, &config.snapshot_locations, now, dry_run).await
+    })
+    .await?;
+    let reports: Vec<GcReport> = collected
+        .into_iter()
+        .map(|(name, result)| {
+            result.unwrap_or_else(|e| GcReport {
+                location: name.to_string(),
+                dry_run,
+                error: Some(describe(&e)),
+                ..Default::default()
+            })
+        })
+        .collect();
     if !dry_run && reports.iter().any(|r| !r.deleted.is_empty()) {
         state.update(|s| {
             for report in &reports {
@@ -219,7 +223,7 @@ mod tests {
     fn record(phase: BackupPhase, expiration: &str) -> BackupRecord {
         let spec = serde_json::from_value::<BackupSpec>(serde_json::json!({"ttl": "1h", "storageLocation": "default"}))
             .unwrap();
-        let mut r = BackupRecord::new(ResourceName::parse("b").unwrap(), spec, Utc::now());
+        let mut r = BackupRecord::new(ResourceName::parse("b").unwrap(), spec, Utc::now(), "1.1.0");
         r.phase = phase;
         r.expiration = at(expiration);
         r
@@ -260,14 +264,7 @@ mod tests {
         use crate::model::{RestoreRecord, RestoreSpec};
         use crate::store::BucketLayout;
         let dir = tempfile::tempdir().unwrap();
-        let location = crate::config::StorageLocation {
-            url: format!("file://{}", dir.path().display()),
-            region: None,
-            endpoint: None,
-            profile: None,
-            path_style: false,
-            read_only: false,
-        };
+        let location = crate::config::StorageLocation::directory(dir.path());
         let bucket = Bucket::open(&ResourceName::parse("local").unwrap(), &location).await.unwrap();
         let now = at("2026-11-24T13:00:00Z");
         let put_backup = async |name: &str, expiration: &str| {
@@ -303,7 +300,7 @@ mod tests {
         assert_eq!(report.skipped.len(), 1);
         assert_eq!(report.skipped[0].backup, "broken");
         assert!(bucket.list_keys(&"backups/old".into()).await.unwrap().is_empty());
-        let listed: Vec<String> = backups::list_backups(&bucket).await.unwrap().into_iter().map(|l| l.name).collect();
+        let listed: Vec<String> = catalog::list_backups(&bucket).await.unwrap().into_iter().map(|l| l.name).collect();
         assert_eq!(listed, ["new", "broken"], "no empty directory is left to be listed");
         assert!(bucket.list_keys(&"restores/from-old".into()).await.unwrap().is_empty());
         assert!(!bucket.list_keys(&"backups/new".into()).await.unwrap().is_empty());

@@ -1,17 +1,17 @@
-//! Operations: backup, restore, schedules, garbage collection and sync, built from the cluster,
-//! archive, store and state layers. Each reports progress through events the CLI renders.
+//! Operations: backup, restore, the records a storage location holds (`catalog`), schedules
+//! and the daemon that runs them, garbage collection and sync, built from the cluster, archive,
+//! store, snapshot and state layers. Each reports progress through events the CLI renders;
+//! none prints or prompts.
 
 pub(crate) mod backup;
-pub(crate) mod backups;
+pub(crate) mod catalog;
 pub(crate) mod daemon;
 mod errors;
 pub(crate) mod gc;
-mod hooks;
 pub(crate) mod restore;
-mod restore_rules;
-pub(crate) mod restores;
 mod run_log;
 pub(crate) mod schedules;
-mod spool;
 pub(crate) mod sync;
 pub(crate) mod volumes;
+
+pub(crate) use errors::describe;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::model::{BackupSpec, CronExpr, MAX_SCHEDULE_NAME_LEN, ResourceName, ScheduleRecord};
+use crate::model::{BackupSpec, CronExpr, MAX_SCHEDULE_NAME_LEN, PatternError, ResourceName, ScheduleRecord};
 use crate::state::{StateError, StateFile};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +18,8 @@ pub(crate) enum ScheduleError {
          NAME-YYYYMMDDhhmmss, which must fit in 63"
     )]
     NameTooLong(String),
-    #[error("invalid backup filter: {0}")]
-    Filter(String),
+    #[error("invalid backup filter")]
+    Filter(#[source] PatternError),
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -48,7 +48,7 @@ pub(crate) fn create_schedule(
     if new.name.as_str().len() > MAX_SCHEDULE_NAME_LEN {
         return Err(ScheduleError::NameTooLong(new.name.to_string()));
     }
-    new.template.namespaces.validate().map_err(ScheduleError::Filter)?;
+    new.template.scope.validate().map_err(ScheduleError::Filter)?;
     let record = ScheduleRecord {
         template: BackupSpec { schedule: Some(new.name.to_string()), ..new.template },
         name: new.name,
@@ -145,7 +145,7 @@ mod tests {
         let err = create_schedule(&state, new(&long, "@daily"), Utc::now()).unwrap_err();
         assert!(err.is_usage() && err.to_string().contains("NAME-YYYYMMDDhhmmss"), "{err}");
         let mut bad = new("ok", "@daily");
-        bad.template.namespaces.include = vec!["[x".into()];
+        bad.template.scope.namespaces.include = vec![crate::model::NamePattern::new("[x")];
         assert!(create_schedule(&state, bad, Utc::now()).unwrap_err().is_usage());
         assert!(state.fingerprint().is_none(), "nothing written");
     }

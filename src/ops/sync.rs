@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::backups;
+use super::catalog;
 use super::errors::describe;
-use super::restores;
 use crate::config::{Config, ConfigError, Dirs};
 use crate::state::{BackupSummary, CachedBackup, CachedRestore, LocationCache, StateError, StateFile};
-use crate::store::{Bucket, StoreError};
+use crate::store::{Bucket, StoreError, for_each_location};
 
 /// What one location holds now, and how that differs from the cache before.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -61,9 +60,16 @@ pub(crate) enum SyncError {
     State(#[from] StateError),
 }
 
+impl SyncError {
+    /// A location that is not configured is an error in what the user asked for.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Config(_))
+    }
+}
+
 /// Reads everything the cache holds about one location from its bucket.
 pub(crate) async fn read_location(bucket: &Bucket, now: DateTime<Utc>) -> Result<LocationCache, StoreError> {
-    let backups = backups::list_backups(bucket)
+    let backups = catalog::list_backups(bucket)
         .await?
         .into_iter()
         .map(|listed| {
@@ -75,7 +81,7 @@ pub(crate) async fn read_location(bucket: &Bucket, now: DateTime<Utc>) -> Result
         })
         .collect();
     let restores =
-        restores::list_restores(bucket).await?.iter().map(|r| (r.name.to_string(), CachedRestore::from(r))).collect();
+        catalog::list_restores(bucket).await?.iter().map(|r| (r.name.to_string(), CachedRestore::from(r))).collect();
     Ok(LocationCache { synced: now, backups, restores })
 }
 
@@ -114,18 +120,13 @@ pub(crate) async fn sync_locations(
     state: &StateFile,
     now: DateTime<Utc>,
 ) -> Result<SyncReport, SyncError> {
-    let locations = match only {
-        Some(name) => vec![config.storage_location(Some(name), dirs)?],
-        None => config.storage_locations(dirs).into_iter().collect(),
-    };
-    let mut found = Vec::new();
-    for (name, location) in &locations {
-        let result = match Bucket::open(name, location).await {
-            Ok(bucket) => read_location(&bucket, now).await,
-            Err(e) => Err(e),
-        };
-        found.push((name.to_string(), result.map_err(|e| describe(&e))));
-    }
+    let found: Vec<(String, Result<LocationCache, String>)> =
+        for_each_location(config, dirs, only, |bucket| async move { read_location(&bucket, now).await })
+            .await?
+            .into_iter()
+            .map(|(name, result)| (name.to_string(), result.map_err(|e| describe(&e))))
+            .collect();
+    let locations: Vec<String> = found.iter().map(|(name, _)| name.clone()).collect();
     let (report, _) = state.update(|s| {
         let mut report = SyncReport::default();
         for (name, result) in found {
@@ -144,8 +145,7 @@ pub(crate) async fn sync_locations(
             }
         }
         if only.is_none() {
-            report.forgotten_locations =
-                s.cache.keys().filter(|n| !locations.iter().any(|(l, _)| l.as_str() == *n)).cloned().collect();
+            report.forgotten_locations = s.cache.keys().filter(|n| !locations.contains(n)).cloned().collect();
             s.cache.retain(|n, _| !report.forgotten_locations.contains(n));
         }
         Ok::<_, StateError>(report)

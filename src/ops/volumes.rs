@@ -1,16 +1,19 @@
 //! Persistent volumes' data in backups and restores: snapshot every PV a backup holds and wait
-//! until the snapshots are complete; at restore, make new volumes from them; delete them with
-//! their backup.
+//! until the snapshots are complete; at restore, make new volumes from them and point the
+//! restored PVs at them; delete the snapshots with their backup.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::Value;
 
 use super::run_log::RunLog;
+use crate::cluster::objects;
 use crate::config::SnapshotLocation;
-use crate::model::{ResourceName, SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot};
+use crate::model::{ResourceName, SnapshotPhase, VolumeNotSnapshotted, VolumeSnapshot, short_hash};
+use crate::poll::{Pauses, Polling};
 use crate::snapshot::{self, SnapshotError, SnapshotState, VolumeSnapshotter};
 
 /// Snapshots started at once (EC2 throttles CreateSnapshot per account).
@@ -53,6 +56,20 @@ pub(crate) struct VolumeReport {
     pub(crate) snapshots: Vec<VolumeSnapshot>,
     pub(crate) not_snapshotted: Vec<VolumeNotSnapshotted>,
     pub(crate) errors: Vec<String>,
+}
+
+impl VolumeReport {
+    /// The report of a backup that takes no snapshots: every PV is one not snapshotted.
+    pub(crate) fn not_taken(pvs: &[Value]) -> Self {
+        let not_snapshotted = pvs
+            .iter()
+            .map(|pv| VolumeNotSnapshotted {
+                persistent_volume: pv["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                reason: "volume snapshots are off for this backup".to_owned(),
+            })
+            .collect();
+        Self { not_snapshotted, ..Self::default() }
+    }
 }
 
 /// Progress while waiting for snapshots: how many are complete out of how many.
@@ -161,21 +178,16 @@ async fn wait_completed(
     log: &RunLog,
     on_progress: OnProgress<'_>,
 ) {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(500);
     let total = records.len();
     let mut pending: Vec<usize> = (0..total).filter(|&i| records[i].error.is_none()).collect();
-    loop {
+    let mut polling = Polling::new(timeout, Pauses::doubling(Duration::from_millis(500), Duration::from_secs(15)));
+    while !pending.is_empty() {
         on_progress(total - pending.len(), total);
-        if pending.is_empty() {
-            return;
-        }
         let ids: Vec<String> = pending.iter().map(|&i| records[i].snapshot_id.clone()).collect();
         let states = snapshots.snapshotter.snapshot_states(&ids).await.unwrap_or_else(|e| {
             log.warn(&format!("checking snapshots: {e}; retrying"));
             BTreeMap::new()
         });
-        let timed_out = Instant::now() >= deadline;
         pending.retain(|&i| {
             let record = &mut records[i];
             match states.get(&record.snapshot_id) {
@@ -191,18 +203,17 @@ async fn wait_completed(
                     record.error = Some(message.clone());
                     false
                 }
-                _ if timed_out => {
-                    record.error = Some(format!("not completed within {}s", timeout.as_secs()));
-                    false
-                }
                 _ => true,
             }
         });
-        if !pending.is_empty() {
-            tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
-            pause = (pause * 2).min(Duration::from_secs(15));
+        if !pending.is_empty() && !polling.again().await {
+            for &i in &pending {
+                records[i].error = Some(format!("not completed within {}s", timeout.as_secs()));
+            }
+            pending.clear();
         }
     }
+    on_progress(total, total);
 }
 
 /// Makes a new volume from a snapshot in `zone` and waits until it is available; returns its id.
@@ -214,20 +225,123 @@ pub(crate) async fn restore_volume(
     timeout: Duration,
 ) -> Result<String, SnapshotError> {
     let id = snapshots.snapshotter.create_volume(snapshot, zone, tags).await?;
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(500);
+    let mut polling = Polling::new(timeout, Pauses::doubling(Duration::from_millis(500), Duration::from_secs(10)));
     while !snapshots.snapshotter.volume_available(&id).await? {
-        if Instant::now() >= deadline {
+        if !polling.again().await {
             return Err(SnapshotError {
                 op: format!("wait for EBS volume {id}"),
                 message: format!("not available within {}s", timeout.as_secs()),
                 not_found: false,
             });
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(10));
     }
     Ok(id)
+}
+
+/// A restore's new volumes: the backup's completed snapshots by PV name, their locations
+/// opened, and the PVs restored under a new name (their claims follow them).
+#[derive(Default)]
+pub(crate) struct VolumeRestore {
+    snapshots: BTreeMap<String, VolumeSnapshot>,
+    locations: BTreeMap<String, Snapshots>,
+    renamed: Mutex<BTreeMap<String, String>>,
+}
+
+/// What a restore is, for the volumes it makes.
+pub(crate) struct RestoreTarget<'a> {
+    pub(crate) restore: &'a str,
+    pub(crate) backup: &'a str,
+    /// Where to make the volumes (default: the zone each was snapshotted in).
+    pub(crate) zone: Option<&'a str>,
+    pub(crate) namespace_mappings: &'a BTreeMap<String, String>,
+    pub(crate) timeout: Duration,
+}
+
+impl VolumeRestore {
+    /// The completed ones of `snapshots`, with their locations opened. `Err(Ok(name))` names a
+    /// location the config does not have.
+    pub(crate) async fn open(
+        snapshots: Vec<VolumeSnapshot>,
+        configured: &BTreeMap<ResourceName, SnapshotLocation>,
+    ) -> Result<Self, Result<String, SnapshotError>> {
+        let mut restore = Self::default();
+        for snapshot in snapshots.into_iter().filter(|s| s.phase == SnapshotPhase::Completed) {
+            if !restore.locations.contains_key(&snapshot.location) {
+                let opened = Snapshots::open_configured(&snapshot.location, configured)
+                    .await
+                    .ok_or_else(|| Ok(snapshot.location.clone()))?
+                    .map_err(Err)?;
+                restore.locations.insert(snapshot.location.clone(), opened);
+            }
+            restore.snapshots.insert(snapshot.persistent_volume.clone(), snapshot);
+        }
+        Ok(restore)
+    }
+
+    /// The name the PV `volume` was restored under, when it got a new one.
+    pub(crate) fn renamed(&self, volume: &str) -> Option<String> {
+        self.renamed.lock().ok()?.get(volume).cloned()
+    }
+
+    /// For a PV whose disk was snapshotted: makes a new volume from the snapshot and points the
+    /// PV at it. It keeps its name unless that is taken (the original PV still exists) or its
+    /// claim moved to another namespace; then it gets a new one, which its PVC follows. A PV
+    /// whose claim is already back in the cluster is left to the usual handling of existing
+    /// objects, so that running a restore twice makes no second volume. Returns what was done,
+    /// for the PV's result; None when the PV is restored as it is.
+    pub(crate) async fn recreate(
+        &self,
+        client: &kube::Client,
+        pv: &mut Value,
+        target: &RestoreTarget<'_>,
+        log: &RunLog,
+    ) -> Result<Option<String>, String> {
+        let name = pv["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        let Some(snapshot) = self.snapshots.get(&name) else { return Ok(None) };
+        let exists = async |path: String| match objects::get(client, &path).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e.message),
+        };
+        let pv_exists = exists(format!("/api/v1/persistentvolumes/{name}")).await?;
+        let claim = &pv["spec"]["claimRef"];
+        let (claim_ns, claim_name) = (claim["namespace"].as_str(), claim["name"].as_str());
+        if let (Some(ns), Some(claim_name)) = (claim_ns, claim_name)
+            && pv_exists
+            && exists(format!("/api/v1/namespaces/{ns}/persistentvolumeclaims/{claim_name}")).await?
+        {
+            return Ok(None);
+        }
+        let moved = claim_ns.is_some_and(|ns| target.namespace_mappings.values().any(|new| new == ns));
+        let zone = target.zone.unwrap_or(&snapshot.availability_zone).to_owned();
+        let tags = BTreeMap::from([
+            ("ark.heptio.com/restore".to_owned(), target.restore.to_owned()),
+            ("ark.heptio.com/backup".to_owned(), target.backup.to_owned()),
+            ("ark.heptio.com/pv".to_owned(), name.clone()),
+        ]);
+        let location = &self.locations[&snapshot.location];
+        let volume =
+            restore_volume(location, snapshot, &zone, &tags, target.timeout).await.map_err(|e| e.to_string())?;
+        snapshot::point_at_volume(pv, &volume, &zone);
+        let mut note = format!("new volume {volume} from snapshot {}", snapshot.snapshot_id);
+        if pv_exists || moved {
+            let new_name = renamed_volume(&name, target.restore);
+            note.push_str(&format!(", restored as {new_name}"));
+            if let Ok(mut renamed) = self.renamed.lock() {
+                renamed.insert(name.clone(), new_name.clone());
+            }
+            pv["metadata"]["name"] = Value::String(new_name);
+        }
+        log.info(&format!("persistent volume {}: {note}", snapshot.persistent_volume));
+        Ok(Some(note))
+    }
+}
+
+/// The name a restored PersistentVolume gets when its own name is taken: the original name with
+/// a suffix derived from the restore, so that running the same restore again gives the same name.
+fn renamed_volume(original: &str, restore: &str) -> String {
+    let head: String = original.chars().take(240).collect();
+    format!("{head}-{}", short_hash(&format!("{restore}/{original}")))
 }
 
 /// Deletes the snapshots of a backup; ones already gone count as deleted.

@@ -12,5 +12,5 @@ mod file;
 mod lock;
 
 pub(crate) use cache::{BackupSummary, CachedBackup, CachedRestore, LocationCache};
-pub(crate) use file::{State, StateError, StateFile};
+pub(crate) use file::{Fingerprint, State, StateError, StateFile};
 pub(crate) use lock::DaemonLock;

@@ -4,17 +4,21 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::aws::{AwsTarget, ObjectStoreCredentials};
-use crate::config::{LocationUrl, StorageLocation, parse_location_url};
+use crate::config::{ConfigError, LocationUrl, StorageLocation, parse_location_url};
 use crate::model::ResourceName;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StoreError {
+    /// The config names no such location (or none is the default).
+    #[error(transparent)]
+    Location(#[from] ConfigError),
     #[error("storage location {location}: {problem}")]
     Config { location: String, problem: String },
     #[error("open storage location {location} ({url})")]
@@ -30,6 +34,26 @@ pub(crate) enum StoreError {
 impl StoreError {
     pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, Self::Object { not_found: true, .. })
+    }
+
+    /// Errors in what the user asked for (a location that is not configured), as opposed to
+    /// failures while using one.
+    pub(crate) fn is_usage(&self) -> bool {
+        matches!(self, Self::Location(_))
+    }
+}
+
+/// An object being downloaded: its size, and its bytes as they arrive.
+pub(crate) struct Download {
+    pub(crate) size: u64,
+    pub(crate) chunks: BoxStream<'static, Result<Bytes, StoreError>>,
+}
+
+impl Download {
+    /// The bytes as an `AsyncRead`, for readers that want one (a failed chunk is an I/O error
+    /// carrying the store's message).
+    pub(crate) fn into_async_read(self) -> impl tokio::io::AsyncRead + Send + Unpin + 'static {
+        tokio_util::io::StreamReader::new(self.chunks.map(|chunk| chunk.map_err(std::io::Error::other)))
     }
 }
 
@@ -88,11 +112,6 @@ impl Bucket {
         Ok(Self { name: name.clone(), url: location.url.clone(), read_only: location.read_only, store, local_dir })
     }
 
-    /// The underlying store, for streaming uploads and downloads.
-    pub(crate) fn store(&self) -> Arc<dyn ObjectStore> {
-        Arc::clone(&self.store)
-    }
-
     fn object_err(&self, op: &'static str, key: &Path) -> impl FnOnce(object_store::Error) -> StoreError {
         let (key, location) = (key.to_string(), self.name.to_string());
         move |source| StoreError::Object {
@@ -101,6 +120,18 @@ impl Bucket {
             location,
             not_found: matches!(source, object_store::Error::NotFound { .. }),
             problem: concise(&source),
+        }
+    }
+
+    /// For errors object_store hands over wrapped in an `io::Error` (its buffered writer's).
+    fn io_err(&self, op: &'static str, key: &Path, error: &std::io::Error) -> StoreError {
+        let inner = error.get_ref().and_then(|e| e.downcast_ref::<object_store::Error>());
+        StoreError::Object {
+            op,
+            key: key.to_string(),
+            location: self.name.to_string(),
+            not_found: error.kind() == std::io::ErrorKind::NotFound,
+            problem: inner.map_or_else(|| error.to_string(), concise),
         }
     }
 
@@ -122,10 +153,46 @@ impl Bucket {
         result.bytes().await.map_err(self.object_err("download", key))
     }
 
-    /// A streaming multipart upload to `key`; nothing is visible at `key` until it is shut down.
-    pub(crate) fn writer(&self, key: &Path) -> Result<object_store::buffered::BufWriter, StoreError> {
+    /// A streaming download of `key`, for objects too large to hold (archives).
+    pub(crate) async fn get_stream(&self, key: &Path) -> Result<Download, StoreError> {
+        let result = self.store.get(key).await.map_err(self.object_err("download", key))?;
+        let size = result.meta.size;
+        let (key, location) = (key.to_string(), self.name.to_string());
+        let chunks = result
+            .into_stream()
+            .map_err(move |source| StoreError::Object {
+                op: "download",
+                key: key.clone(),
+                location: location.clone(),
+                not_found: false,
+                problem: concise(&source),
+            })
+            .boxed();
+        Ok(Download { size, chunks })
+    }
+
+    /// Uploads the chunks `chunks` yields as they come, as one multipart upload to `key`, for
+    /// objects too large to hold (archives); returns how many bytes went up. Nothing is visible at
+    /// `key` until the last chunk is in, and a failed upload is aborted.
+    pub(crate) async fn put_stream(
+        &self,
+        key: &Path,
+        mut chunks: impl futures::Stream<Item = Vec<u8>> + Unpin,
+    ) -> Result<u64, StoreError> {
+        use tokio::io::AsyncWriteExt;
         self.ensure_writable(key)?;
-        Ok(object_store::buffered::BufWriter::with_capacity(self.store(), key.clone(), 8 * 1024 * 1024))
+        let mut upload =
+            object_store::buffered::BufWriter::with_capacity(Arc::clone(&self.store), key.clone(), 8 * 1024 * 1024);
+        let mut bytes = 0u64;
+        while let Some(chunk) = chunks.next().await {
+            bytes += chunk.len() as u64;
+            if let Err(e) = upload.write_all(&chunk).await {
+                let _ = upload.abort().await;
+                return Err(self.io_err("upload", key, &e));
+            }
+        }
+        upload.shutdown().await.map_err(|e| self.io_err("upload", key, &e))?;
+        Ok(bytes)
     }
 
     /// Uploads `data` gzip-compressed (logs).
@@ -162,6 +229,12 @@ impl Bucket {
         Ok(out)
     }
 
+    /// Downloads gzip-compressed JSON (resource lists, snapshot lists, results) and decodes it.
+    pub(crate) async fn get_gz_json<T: serde::de::DeserializeOwned>(&self, key: &Path) -> Result<T, StoreError> {
+        let bytes = self.get_gz(key).await?;
+        self.decode(key, &bytes)
+    }
+
     pub(crate) async fn put_json<T: serde::Serialize>(&self, key: &Path, value: &T) -> Result<(), StoreError> {
         let json = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Decode {
             key: key.to_string(),
@@ -173,7 +246,11 @@ impl Bucket {
 
     pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &Path) -> Result<T, StoreError> {
         let bytes = self.get(key).await?;
-        serde_json::from_slice(&bytes).map_err(|source| StoreError::Decode {
+        self.decode(key, &bytes)
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, key: &Path, bytes: &[u8]) -> Result<T, StoreError> {
+        serde_json::from_slice(bytes).map_err(|source| StoreError::Decode {
             key: key.to_string(),
             location: self.name.to_string(),
             source,

@@ -20,15 +20,17 @@ use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::backup::{BackupEvent, BackupObserver, BackupRequest, create_backup};
-use super::errors::describe;
+mod runs;
+
+use runs::{RunOutcome, finish_run, record_run_start, recover_abandoned_runs, run_backup};
+
+use super::describe;
 use super::gc::{self, GcReport};
 use super::sync::{self, LocationChanges};
-use crate::cluster::{Connection, KubeTarget};
+use crate::cluster::KubeTarget;
 use crate::config::{Config, Dirs};
-use crate::model::{BackupPhase, BackupRecord, BackupSpec, LastBackup, ResourceName, ScheduleRecord};
-use crate::state::{BackupSummary, CachedBackup, DaemonLock, State, StateError, StateFile};
-use crate::store::{Bucket, BucketLayout};
+use crate::model::{BackupPhase, ResourceName, ScheduleRecord};
+use crate::state::{DaemonLock, Fingerprint, State, StateError, StateFile};
 
 /// Where time comes from, so the loop can be driven by a fixed clock in tests.
 pub(crate) trait Clock: Send + Sync {
@@ -112,15 +114,6 @@ pub(crate) trait DaemonObserver: Send + Sync {
     fn on_event(&self, event: DaemonEvent);
 }
 
-/// What a finished run reports back to the loop.
-struct RunOutcome {
-    schedule: ResourceName,
-    backup: ResourceName,
-    result: Result<BackupRecord, String>,
-}
-
-const INTERRUPTED_BY_RESTART: &str = "interrupted: the daemon running it stopped before it finished";
-
 /// Runs until `cancel` is cancelled. Fails only when it cannot start: the state file is
 /// unreadable or another daemon holds it.
 pub(crate) async fn run_daemon(
@@ -131,8 +124,7 @@ pub(crate) async fn run_daemon(
     cancel: CancellationToken,
 ) -> Result<(), StateError> {
     let _lock = DaemonLock::acquire(&env.state)?;
-    let mut state = env.state.load()?;
-    let mut seen = env.state.fingerprint();
+    let state = env.state.load()?;
     observer.on_event(DaemonEvent::Started {
         state: env.state.path(),
         schedules: state.schedules.len(),
@@ -142,289 +134,128 @@ pub(crate) async fn run_daemon(
     if !settings.restore_only {
         recover_abandoned_runs(&env, &state, clock.now(), observer.as_ref()).await;
     }
-
-    let mut runs: JoinSet<RunOutcome> = JoinSet::new();
-    let mut running: HashMap<tokio::task::Id, ResourceName> = HashMap::new();
-    let mut next_sync = clock.now();
-    let mut next_gc = clock.now();
+    let mut daemon = Daemon {
+        seen: env.state.fingerprint(),
+        state,
+        runs: JoinSet::new(),
+        running: HashMap::new(),
+        next_sync: clock.now(),
+        next_gc: clock.now(),
+        env,
+        settings,
+        observer,
+    };
     loop {
-        while let Some(joined) = runs.try_join_next_with_id() {
-            finish_run(&env, joined, &mut running, observer.as_ref());
+        while let Some(joined) = daemon.runs.try_join_next_with_id() {
+            daemon.finished(joined);
         }
-        let fingerprint = env.state.fingerprint();
-        if fingerprint != seen {
-            seen = fingerprint;
-            match env.state.load() {
-                Ok(fresh) => {
-                    report_schedule_changes(&state, &fresh, observer.as_ref());
-                    state = fresh;
-                }
-                Err(e) => observer.on_event(DaemonEvent::Problem(format!(
-                    "{}; still running the schedules read before",
-                    describe(&e)
-                ))),
-            }
-        }
+        daemon.reload();
         let now = clock.now();
-        if !settings.restore_only {
-            let due: Vec<ScheduleRecord> = state
-                .schedules
-                .iter()
-                .filter(|s| s.is_due(now) && !running.values().any(|name| *name == s.name))
-                .cloned()
-                .collect();
-            for schedule in due {
-                let Some((backup, spec, fresh)) = record_run_start(&env, &schedule, now, observer.as_ref()) else {
-                    continue;
-                };
-                report_schedule_changes(&state, &fresh, observer.as_ref());
-                state = fresh;
-                observer.on_event(DaemonEvent::BackupStarted {
-                    schedule: schedule.name.to_string(),
-                    backup: backup.to_string(),
-                });
-                let task = run_backup(
-                    env.clone(),
-                    schedule.name.clone(),
-                    backup,
-                    spec,
-                    now,
-                    Arc::clone(&observer),
-                    cancel.child_token(),
-                );
-                let handle = runs.spawn(task);
-                running.insert(handle.id(), schedule.name.clone());
-            }
+        if !daemon.settings.restore_only {
+            daemon.start_due(now, &cancel);
         }
-        let periodic = async {
-            if now >= next_sync {
-                next_sync = now + settings.sync_interval;
-                sync_now(&env, now, observer.as_ref()).await;
-            }
-            if !settings.restore_only && now >= next_gc {
-                next_gc = now + settings.gc_interval;
-                collect_now(&env, now, observer.as_ref()).await;
-            }
+        tokio::select! {
+            () = daemon.periodic(now) => {}
+            () = cancel.cancelled() => break,
+        }
+        let joined = tokio::select! {
+            () = tokio::time::sleep(daemon.settings.tick) => None,
+            Some(joined) = daemon.runs.join_next_with_id(), if !daemon.runs.is_empty() => Some(joined),
+            () = cancel.cancelled() => break,
         };
-        tokio::select! {
-            () = periodic => {}
-            () = cancel.cancelled() => break,
-        }
-        tokio::select! {
-            () = tokio::time::sleep(settings.tick) => {}
-            Some(joined) = runs.join_next_with_id(), if !runs.is_empty() => {
-                finish_run(&env, joined, &mut running, observer.as_ref());
-            }
-            () = cancel.cancelled() => break,
+        if let Some(joined) = joined {
+            daemon.finished(joined);
         }
     }
     // The running backups saw the same cancellation: let them write their records.
-    observer.on_event(DaemonEvent::Stopping { running: runs.len() });
-    while let Some(joined) = runs.join_next_with_id().await {
-        finish_run(&env, joined, &mut running, observer.as_ref());
+    daemon.observer.on_event(DaemonEvent::Stopping { running: daemon.runs.len() });
+    while let Some(joined) = daemon.runs.join_next_with_id().await {
+        daemon.finished(joined);
     }
-    observer.on_event(DaemonEvent::Stopped);
+    daemon.observer.on_event(DaemonEvent::Stopped);
     Ok(())
 }
 
-/// Writes the run into the state file before its backup starts; returns the backup's name and
-/// spec and the state as written, or None when the schedule went away or was paused meanwhile,
-/// or the write failed.
-fn record_run_start(
-    env: &DaemonEnv,
-    schedule: &ScheduleRecord,
-    now: DateTime<Utc>,
-    observer: &dyn DaemonObserver,
-) -> Option<(ResourceName, BackupSpec, State)> {
-    let backup = match schedule.backup_name(now) {
-        Ok(name) => name,
-        Err(e) => {
-            observer.on_event(DaemonEvent::Problem(format!("schedule {}: backup name: {e}", schedule.name)));
-            return None;
-        }
-    };
-    let marked = env.state.update(|s| {
-        let Some(current) = s.schedule_mut(schedule.name.as_str()).filter(|c| !c.paused) else {
-            return Ok::<_, StateError>(None);
-        };
-        current.last_run = Some(now);
-        current.last_backup =
-            Some(LastBackup { name: backup.clone(), phase: BackupPhase::InProgress, failure_reason: None });
-        Ok(Some(current.backup_spec()))
-    });
-    match marked {
-        Ok((spec, fresh)) => spec.map(|spec| (backup, spec, fresh)),
-        Err(e) => {
-            observer.on_event(DaemonEvent::Problem(format!(
-                "schedule {}: not run: record the run: {}",
-                schedule.name,
-                describe(&e)
-            )));
-            None
-        }
-    }
-}
-
-/// Forwards a scheduled backup's warnings to the daemon's log; progress is not logged.
-struct ScheduledBackupObserver {
-    backup: String,
-    observer: Arc<dyn DaemonObserver>,
-}
-
-impl BackupObserver for ScheduledBackupObserver {
-    fn on_event(&self, event: BackupEvent) {
-        if let BackupEvent::Warning(message) = event {
-            self.observer.on_event(DaemonEvent::BackupWarning { backup: self.backup.clone(), message });
-        }
-    }
-}
-
-async fn run_backup(
+/// The loop's state: the schedules as last read, the backups running, and when to sync and
+/// collect garbage next.
+struct Daemon {
     env: DaemonEnv,
-    schedule: ResourceName,
-    backup: ResourceName,
-    spec: BackupSpec,
-    started: DateTime<Utc>,
+    settings: DaemonSettings,
     observer: Arc<dyn DaemonObserver>,
-    cancel: CancellationToken,
-) -> RunOutcome {
-    let result = async {
-        // Read at each run, so config changes apply without a restart.
-        let config = Config::load(&env.config_path).map_err(|e| describe(&e))?;
-        let (location, settings) =
-            config.storage_location(Some(&spec.storage_location), &env.dirs).map_err(|e| describe(&e))?;
-        let bucket = Bucket::open(&location, &settings).await.map_err(|e| describe(&e))?;
-        let conn = Connection::open(&env.kube, config.tuning.compress_responses).await.map_err(|e| describe(&e))?;
-        let reporter = ScheduledBackupObserver { backup: backup.to_string(), observer };
-        let request =
-            BackupRequest { name: backup.clone(), spec, snapshot_locations: config.snapshot_locations.clone() };
-        create_backup(&conn, &bucket, request, &config.tuning, &reporter, cancel, started)
-            .await
-            .map_err(|e| describe(&e))
-    }
-    .await;
-    RunOutcome { schedule, backup, result }
+    state: State,
+    /// Which version of the state file `state` was read from.
+    seen: Option<Fingerprint>,
+    runs: JoinSet<RunOutcome>,
+    /// The schedule each running backup belongs to.
+    running: HashMap<tokio::task::Id, ResourceName>,
+    next_sync: DateTime<Utc>,
+    next_gc: DateTime<Utc>,
 }
 
-fn finish_run(
-    env: &DaemonEnv,
-    joined: Result<(tokio::task::Id, RunOutcome), tokio::task::JoinError>,
-    running: &mut HashMap<tokio::task::Id, ResourceName>,
-    observer: &dyn DaemonObserver,
-) {
-    let outcome = match joined {
-        Ok((id, outcome)) => {
-            running.remove(&id);
-            outcome
-        }
-        Err(e) => {
-            let schedule = running.remove(&e.id()).map(|n| n.to_string()).unwrap_or_default();
-            observer.on_event(DaemonEvent::Problem(format!("the backup of schedule {schedule} stopped: {e}")));
+impl Daemon {
+    /// Reads the state file again when it changed under the daemon (a schedule created,
+    /// paused or deleted); one it cannot read leaves the schedules as they were.
+    fn reload(&mut self) {
+        let fingerprint = self.env.state.fingerprint();
+        if fingerprint == self.seen {
             return;
         }
-    };
-    let (phase, reason) = match &outcome.result {
-        Ok(record) => (record.phase, record.failure_reason.clone()),
-        Err(error) => (BackupPhase::Failed, Some(error.clone())),
-    };
-    observer.on_event(DaemonEvent::BackupFinished {
-        schedule: outcome.schedule.to_string(),
-        backup: outcome.backup.to_string(),
-        phase,
-        reason: reason.clone(),
-    });
-    set_last_phase(env, &outcome.schedule, &outcome.backup, phase, reason, observer);
-    if let Ok(record) = &outcome.result {
-        remember_backup(env, record, observer);
-    }
-}
-
-/// Puts a backup the daemon just took into the cache of its location (if that location has
-/// been synced), so the cache need not wait for the next sync to know it.
-fn remember_backup(env: &DaemonEnv, record: &BackupRecord, observer: &dyn DaemonObserver) {
-    let result = env.state.update(|s| {
-        if let Some(cache) = s.cache.get_mut(&record.spec.storage_location) {
-            cache.backups.insert(record.name.to_string(), CachedBackup::Readable(BackupSummary::from(record)));
-        }
-        Ok::<_, StateError>(())
-    });
-    if let Err(e) = result {
-        observer.on_event(DaemonEvent::Problem(format!("cache backup {}: {}", record.name, describe(&e))));
-    }
-}
-
-/// Records what became of a schedule's backup, if that backup is still its last one.
-fn set_last_phase(
-    env: &DaemonEnv,
-    schedule: &ResourceName,
-    backup: &ResourceName,
-    phase: BackupPhase,
-    failure_reason: Option<String>,
-    observer: &dyn DaemonObserver,
-) {
-    let result = env.state.update(|s| {
-        if let Some(last) = s.schedule_mut(schedule.as_str()).and_then(|x| x.last_backup.as_mut())
-            && last.name == *backup
-        {
-            last.phase = phase;
-            last.failure_reason = failure_reason;
-        }
-        Ok::<_, StateError>(())
-    });
-    if let Err(e) = result {
-        observer.on_event(DaemonEvent::Problem(format!("record the end of backup {backup}: {}", describe(&e))));
-    }
-}
-
-/// A daemon holding the lock knows no backup of its schedules is running, so a last backup the
-/// state file still calls InProgress was cut short by a daemon that died: its record in the
-/// bucket says InProgress for ever unless it is marked now.
-async fn recover_abandoned_runs(env: &DaemonEnv, state: &State, now: DateTime<Utc>, observer: &dyn DaemonObserver) {
-    for schedule in &state.schedules {
-        let Some(last) = schedule.last_backup.as_ref().filter(|l| l.phase == BackupPhase::InProgress) else {
-            continue;
-        };
-        match mark_abandoned(env, &schedule.template.storage_location, &last.name, now).await {
-            Ok((phase, reason)) => {
-                observer.on_event(DaemonEvent::Recovered {
-                    schedule: schedule.name.to_string(),
-                    backup: last.name.to_string(),
-                    phase,
-                });
-                set_last_phase(env, &schedule.name, &last.name, phase, reason, observer);
-            }
-            Err(e) => observer.on_event(DaemonEvent::Problem(format!(
-                "backup {} of schedule {} was left InProgress by a previous daemon and cannot be checked: {e}",
-                last.name, schedule.name
-            ))),
+        self.seen = fingerprint;
+        match self.env.state.load() {
+            Ok(fresh) => self.replace_state(fresh),
+            Err(e) => self
+                .observer
+                .on_event(DaemonEvent::Problem(format!("{}; still running the schedules read before", describe(&e)))),
         }
     }
-}
 
-/// Marks a backup's record Failed if it is still InProgress; returns its phase now.
-async fn mark_abandoned(
-    env: &DaemonEnv,
-    location: &str,
-    backup: &ResourceName,
-    now: DateTime<Utc>,
-) -> Result<(BackupPhase, Option<String>), String> {
-    let config = Config::load(&env.config_path).map_err(|e| describe(&e))?;
-    let (name, settings) = config.storage_location(Some(location), &env.dirs).map_err(|e| describe(&e))?;
-    let bucket = Bucket::open(&name, &settings).await.map_err(|e| describe(&e))?;
-    let key = BucketLayout::backup_record(backup);
-    let mut record: BackupRecord = match bucket.get_json(&key).await {
-        Ok(record) => record,
-        // It died before the backup wrote anything.
-        Err(e) if e.is_not_found() => return Ok((BackupPhase::Failed, Some(INTERRUPTED_BY_RESTART.to_owned()))),
-        Err(e) => return Err(describe(&e)),
-    };
-    if record.phase == BackupPhase::InProgress {
-        record.phase = BackupPhase::Failed;
-        record.failure_reason = Some(INTERRUPTED_BY_RESTART.to_owned());
-        record.completion_timestamp = Some(now);
-        bucket.put_json(&key, &record).await.map_err(|e| describe(&e))?;
+    fn replace_state(&mut self, fresh: State) {
+        report_schedule_changes(&self.state, &fresh, self.observer.as_ref());
+        self.state = fresh;
     }
-    Ok((record.phase, record.failure_reason))
+
+    /// Starts a backup for every schedule due at `now` whose last one is not still running.
+    fn start_due(&mut self, now: DateTime<Utc>, cancel: &CancellationToken) {
+        let due: Vec<ScheduleRecord> = self
+            .state
+            .schedules
+            .iter()
+            .filter(|s| s.is_due(now) && !self.running.values().any(|name| *name == s.name))
+            .cloned()
+            .collect();
+        for schedule in due {
+            let Some((backup, spec, fresh)) = record_run_start(&self.env, &schedule, now, self.observer.as_ref())
+            else {
+                continue;
+            };
+            self.replace_state(fresh);
+            self.observer.on_event(DaemonEvent::BackupStarted {
+                schedule: schedule.name.to_string(),
+                backup: backup.to_string(),
+            });
+            let observer = Arc::clone(&self.observer);
+            let task =
+                run_backup(self.env.clone(), schedule.name.clone(), backup, spec, now, observer, cancel.child_token());
+            let handle = self.runs.spawn(task);
+            self.running.insert(handle.id(), schedule.name.clone());
+        }
+    }
+
+    /// Syncs, and collects garbage, when their time has come.
+    async fn periodic(&mut self, now: DateTime<Utc>) {
+        if now >= self.next_sync {
+            self.next_sync = now + self.settings.sync_interval;
+            sync_now(&self.env, now, self.observer.as_ref()).await;
+        }
+        if !self.settings.restore_only && now >= self.next_gc {
+            self.next_gc = now + self.settings.gc_interval;
+            collect_now(&self.env, now, self.observer.as_ref()).await;
+        }
+    }
+
+    fn finished(&mut self, joined: Result<(tokio::task::Id, RunOutcome), tokio::task::JoinError>) {
+        finish_run(&self.env, joined, &mut self.running, self.observer.as_ref());
+    }
 }
 
 fn report_schedule_changes(before: &State, after: &State, observer: &dyn DaemonObserver) {
@@ -480,7 +311,10 @@ async fn collect_now(env: &DaemonEnv, now: DateTime<Utc>, observer: &dyn DaemonO
 
 #[cfg(test)]
 mod tests {
+    use super::runs::INTERRUPTED_BY_RESTART;
     use super::*;
+    use crate::model::{BackupRecord, LastBackup};
+    use crate::store::{Bucket, BucketLayout};
     use std::sync::Mutex;
 
     struct FixedClock(Mutex<DateTime<Utc>>);
@@ -649,7 +483,7 @@ mod tests {
         let bucket = Bucket::open(&name, &location).await.unwrap();
         let spec = env.state.load().unwrap().schedule("nightly").unwrap().backup_spec();
         bucket
-            .put_json(&BucketLayout::backup_record(&backup), &BackupRecord::new(backup.clone(), spec, started))
+            .put_json(&BucketLayout::backup_record(&backup), &BackupRecord::new(backup.clone(), spec, started, "1.1.0"))
             .await
             .unwrap();
 

@@ -106,16 +106,7 @@ mod tests {
 
     #[test]
     fn sorts_objects_by_type_and_reads_them_back_in_batches() {
-        let t = |resource: &str, group: &str| ResourceType {
-            group: group.into(),
-            version: "v1".into(),
-            resource: resource.into(),
-            kind: "K".into(),
-            namespaced: true,
-            verbs: vec![],
-            short_names: vec![],
-            singular: String::new(),
-        };
+        let t = |resource: &str, group: &str| ResourceType::for_tests(group, resource, "K", true);
         let mut writer = ArchiveWriter::new(Vec::new(), 0, 1).unwrap();
         for i in 0..5 {
             writer
@@ -123,7 +114,7 @@ mod tests {
                 .unwrap();
             writer.add_item(&t("deployments", "apps"), Some("ns"), &format!("d{i}"), b"{}").unwrap();
         }
-        let spool = Spool::fill(writer.finish().unwrap().as_slice()).unwrap();
+        let spool = Spool::fill(writer.finish().unwrap().0.as_slice()).unwrap();
         let types: Vec<(&str, u64)> = spool.types().collect();
         assert_eq!(types, vec![("configmaps", 5), ("deployments.apps", 5)]);
         let mut reader = spool.reader("configmaps").unwrap();

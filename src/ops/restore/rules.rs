@@ -1,12 +1,14 @@
 //! The rules that turn a backed-up object into one the apiserver will create again: what is
 //! never restored (and why), what is cleaned off, how namespaces are remapped, the labels
-//! every restored object carries, and the order types are restored in. Pure functions over
-//! objects as the API returns them; they run at restore time so they can improve without new
-//! backups.
+//! every restored object carries, the order types are restored in, and when an object already
+//! in the cluster is the same as the backed-up one. Pure functions over objects as the API
+//! returns them; they run at restore time so they can improve without new backups.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
+
+use crate::model::short_hash;
 
 /// Restore order (DESIGN.md): what others depend on comes first. Types not listed follow, in
 /// alphabetical order of their group-resource.
@@ -361,18 +363,48 @@ pub(crate) fn label_value(value: &str) -> String {
     format!("{head}-{}", short_hash(value))
 }
 
-/// The name a restored PersistentVolume gets when its own name is taken: the original name with
-/// a suffix derived from the restore, so that running the same restore again gives the same name.
-pub(crate) fn renamed_volume(original: &str, restore: &str) -> String {
-    let head: String = original.chars().take(240).collect();
-    format!("{head}-{}", short_hash(&format!("{restore}/{original}")))
+/// What "identical" means for an existing object: the same spec, data and user metadata once
+/// both sides are cleaned by the same rules (server-set fields and ark's own labels aside).
+pub(crate) fn comparable(group_resource: &str, object: &Value) -> Value {
+    let mut object = object.clone();
+    clean(group_resource, &mut object, &CleanOptions::default());
+    if group_resource == "serviceaccounts"
+        && let Some(map) = object.as_object_mut()
+    {
+        // Token secrets are generated per cluster by the service account controller.
+        map.remove("secrets");
+    }
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(labels) = meta.get_mut("labels").and_then(Value::as_object_mut) {
+            labels.remove("ark-restore");
+            labels.remove("ark-backup");
+        }
+        meta.retain(|key, value| {
+            !(matches!(key.as_str(), "labels" | "annotations") && value.as_object().is_some_and(|m| m.is_empty()))
+        });
+    }
+    object
 }
 
-/// Six hex digits of FNV-1a: tiny, and stable across platforms and releases (std's hasher
-/// promises neither).
-fn short_hash(value: &str) -> String {
-    let hash = value.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{:06x}", hash & 0xff_ffff)
+/// The JSON paths at which `a` and `b` differ (`spec.replicas`, `data.key`), depth first.
+pub(crate) fn diff_paths(a: &Value, b: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_into(a, b, "", &mut out);
+    out
+}
+
+fn diff_into(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    let child = |key: &str| if at.is_empty() { key.to_owned() } else { format!("{at}.{key}") };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for key in keys {
+                diff_into(x.get(key).unwrap_or(&Value::Null), y.get(key).unwrap_or(&Value::Null), &child(key), out);
+            }
+        }
+        _ if a != b => out.push(if at.is_empty() { "(whole object)".to_owned() } else { at.to_owned() }),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -555,5 +587,19 @@ mod tests {
         assert!(priority("namespaces", &p) < priority("configmaps", &p));
         assert!(priority("configmaps", &p) < priority("deployments.apps", &p));
         assert_eq!(priority("widgets.example.com", &p), p.len());
+    }
+
+    #[test]
+    fn comparison_ignores_server_fields_and_ark_labels() {
+        let live = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "n", "uid": "1", "resourceVersion": "9", "labels": {"ark-restore": "r", "ark-backup": "b"}},
+            "data": {"k": "v"}});
+        let backed_up = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "n", "uid": "0", "resourceVersion": "3"}, "data": {"k": "v"}});
+        assert_eq!(comparable("configmaps", &live), comparable("configmaps", &backed_up));
+        let changed = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "w", "x": 1}});
+        let differences = diff_paths(&comparable("configmaps", &changed), &comparable("configmaps", &live));
+        assert_eq!(differences, ["data.k", "data.x"]);
+        assert_eq!(diff_paths(&json!(1), &json!(2)), ["(whole object)"]);
     }
 }

@@ -7,7 +7,8 @@
 //! annotations runs that one and no pre hook of the hooks file. Pods run their hooks at once
 //! (bounded by `tuning.hookConcurrency`), each pod its own in order; a failing `Fail` hook
 //! ends that pod's list for the phase. Post hooks run for the same pods as pre hooks, whatever
-//! happened in between: a database must not stay frozen.
+//! happened in between: a database must not stay frozen. Problems finding the pods are
+//! reported through the backup's `RunReporter`, and each hook's result goes into the record.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -15,15 +16,16 @@ use std::time::Instant;
 use chrono::Utc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
+use serde_json::value::RawValue;
 
-use super::backup::{BackupEvent, BackupObserver};
-use super::run_log::RunLog;
+use super::events::{BackupEvent, BackupObserver, RunReporter};
 use crate::cluster::{Connection, ExecRequest, Pager, exec};
 use crate::config::Tuning;
 use crate::model::{
     BackupRecord, BackupSpec, DEFAULT_HOOK_TIMEOUT, ExecHook, HookErrorMode, HookPhase, HookResult, HumanDuration,
     PodHookSpec, ResourceType, annotation_hook, is_excluded_by_label,
 };
+use crate::ops::run_log::RunLog;
 
 /// What a hook prints is kept up to this many bytes per stream, in the log and the record.
 const KEEP_OUTPUT_BYTES: usize = 4096;
@@ -121,103 +123,96 @@ fn plan_pod(pod: &Pod, specs: &[PodHookSpec]) -> PodDecision {
     PodDecision::Run(PodPlan { namespace, name, pre, post })
 }
 
+/// What one listed pod means for the hooks: nothing (the backup leaves it out, or it has no
+/// hooks), hooks to run, or a warning saying why its hooks do not run.
+fn pod_hooks(raw: &RawValue, spec: &BackupSpec) -> Option<Result<PodPlan, String>> {
+    let value = serde_json::from_str::<serde_json::Value>(raw.get()).ok()?;
+    let meta = &value["metadata"];
+    let (namespace, name) = (meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
+    let scope = &spec.scope;
+    if !scope.takes_namespace(namespace) || is_excluded_by_label(&value) || !scope.labels.matches_object(&value) {
+        return None;
+    }
+    let id = format!("{namespace}/{name}");
+    let pod = match serde_json::from_value::<Pod>(value) {
+        Ok(pod) => pod,
+        Err(e) => return Some(Err(format!("pod {id} could not be decoded ({e}): its hooks do not run"))),
+    };
+    match plan_pod(&pod, &spec.hooks) {
+        PodDecision::NoHooks => None,
+        PodDecision::NotRunning(phase) => Some(Err(format!("pod {id} is {phase}, not Running: its hooks do not run"))),
+        PodDecision::Run(plan) => Some(Ok(plan)),
+    }
+}
+
 /// The hooks of one backup: the pods found before it started, and every result so far.
-pub(crate) struct HookRun<'a> {
+pub(super) struct HookRun<'a> {
     conn: &'a Connection,
-    log: &'a RunLog,
-    observer: &'a dyn BackupObserver,
+    reporter: RunReporter<'a>,
     concurrency: usize,
     pods: Vec<PodPlan>,
     results: Vec<HookResult>,
-    warnings: Vec<String>,
-    errors: Vec<String>,
 }
 
 impl<'a> HookRun<'a> {
     /// Finds the pods the backup covers that have hooks. `pods` is the pod type when the
     /// backup includes pods: hooks run only for pods it backs up. Problems listing pods become
     /// errors of the backup, and pods that are not running are skipped with a warning.
-    pub(crate) async fn prepare(
+    pub(super) async fn prepare(
         conn: &'a Connection,
         spec: &BackupSpec,
         pods: Option<&ResourceType>,
         tuning: &Tuning,
-        log: &'a RunLog,
-        observer: &'a dyn BackupObserver,
+        reporter: RunReporter<'a>,
     ) -> Self {
-        let mut run = Self {
-            conn,
-            log,
-            observer,
-            concurrency: tuning.hook_concurrency,
-            pods: Vec::new(),
-            results: Vec::new(),
-            warnings: Vec::new(),
-            errors: Vec::new(),
-        };
+        let mut run =
+            Self { conn, reporter, concurrency: tuning.hook_concurrency, pods: Vec::new(), results: Vec::new() };
         let Some(pods) = pods else {
             if !spec.hooks.is_empty() {
-                run.warn("the backup leaves out pods, so no hooks run".to_owned());
+                run.reporter.warn("the backup leaves out pods, so no hooks run".to_owned());
             }
             return run;
         };
-        let namespaces: Vec<Option<String>> = match spec.namespaces.literal_includes() {
+        let namespaces: Vec<Option<String>> = match spec.scope.namespaces.literal_includes() {
             Some(names) => names.into_iter().map(Some).collect(),
             None => vec![None],
         };
         let mut skipped = Vec::new();
         for namespace in namespaces {
-            let mut pager =
-                Pager::new(&conn.client, pods, namespace.as_deref(), spec.labels.server_side(), None, tuning.page_size);
+            let mut pager = Pager::new(
+                &conn.client,
+                pods,
+                namespace.as_deref(),
+                spec.scope.labels.server_side(),
+                None,
+                tuning.page_size,
+            );
             loop {
                 let page = match pager.next_page().await {
                     Ok(Some(page)) => page,
                     Ok(None) => break,
                     Err(e) => {
-                        let error = format!("list pods to run their hooks: {e}");
-                        log.error(&error);
-                        observer.on_event(BackupEvent::Warning(error.clone()));
-                        run.errors.push(error);
+                        run.reporter.error(format!("list pods to run their hooks: {e}"));
                         break;
                     }
                 };
                 for raw in page {
-                    let Ok(value) = serde_json::from_str::<serde_json::Value>(raw.get()) else { continue };
-                    let meta = &value["metadata"];
-                    let (pod_namespace, pod_name) =
-                        (meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
-                    if !spec.namespaces.matches(pod_namespace)
-                        || is_excluded_by_label(&value)
-                        || !spec.labels.matches_object(&value)
-                    {
-                        continue;
-                    }
-                    let id = format!("{pod_namespace}/{pod_name}");
-                    let pod = match serde_json::from_value::<Pod>(value) {
-                        Ok(pod) => pod,
-                        Err(e) => {
-                            skipped.push(format!("pod {id} could not be decoded ({e}): its hooks do not run"));
-                            continue;
-                        }
-                    };
-                    match plan_pod(&pod, &spec.hooks) {
-                        PodDecision::NoHooks => {}
-                        PodDecision::NotRunning(phase) => {
-                            skipped.push(format!("pod {id} is {phase}, not Running: its hooks do not run"));
-                        }
-                        PodDecision::Run(plan) => run.pods.push(plan),
+                    match pod_hooks(&raw, spec) {
+                        None => {}
+                        Some(Ok(plan)) => run.pods.push(plan),
+                        Some(Err(warning)) => skipped.push(warning),
                     }
                 }
             }
         }
         skipped.sort();
         for warning in skipped {
-            run.warn(warning);
+            run.reporter.warn(warning);
         }
         run.pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         let count = |phase| run.pods.iter().map(|p| p.hooks(phase).len()).sum::<usize>();
         if !run.pods.is_empty() {
-            log.info(&format!(
+            run.reporter.log.info(&format!(
                 "hooks: {} pre and {} post hooks in {} pods",
                 count(HookPhase::Pre),
                 count(HookPhase::Post),
@@ -227,15 +222,9 @@ impl<'a> HookRun<'a> {
         run
     }
 
-    fn warn(&mut self, warning: String) {
-        self.log.warn(&warning);
-        self.observer.on_event(BackupEvent::Warning(warning.clone()));
-        self.warnings.push(warning);
-    }
-
     /// Runs every pod's hooks of `phase`; true when a `Fail` hook failed.
-    pub(crate) async fn run(&mut self, phase: HookPhase) -> bool {
-        let (client, log, observer) = (&self.conn.client, self.log, self.observer);
+    pub(super) async fn run(&mut self, phase: HookPhase) -> bool {
+        let (client, log, observer) = (&self.conn.client, self.reporter.log, self.reporter.observer);
         // The futures are made first (they do nothing until polled) rather than by a closure in
         // the stream: with the closure, rustc cannot prove the backup's future Send for any
         // lifetime of the pods it borrows, and the daemon spawns backups as tasks.
@@ -255,10 +244,9 @@ impl<'a> HookRun<'a> {
     }
 
     /// Puts what the hooks did into `record` (failed `Continue` hooks and skipped pods as
-    /// warnings) and returns the backup's `outcome` with failed `Fail` hooks added to it.
-    pub(crate) fn finish(self, record: &mut BackupRecord, outcome: Result<(), String>) -> Result<(), String> {
-        record.warnings.extend(self.warnings);
-        record.errors.extend(self.errors);
+    /// warnings) and says how failed `Fail` hooks fail the backup, if any did.
+    pub(super) fn finish(mut self, record: &mut BackupRecord) -> Option<String> {
+        self.reporter.record_into(record);
         let mut failures = Vec::new();
         for result in self.results.iter().filter(|r| !r.succeeded()) {
             let message = format!("{}: {}", result.hook_name(), result.outcome());
@@ -268,14 +256,10 @@ impl<'a> HookRun<'a> {
             }
         }
         record.hooks = self.results;
-        let failure = match failures.as_slice() {
-            [] => return outcome,
-            [one] => one.clone(),
-            [first, rest @ ..] => format!("{first} (and {} more failed hooks)", rest.len()),
-        };
-        match outcome {
-            Ok(()) => Err(failure),
-            Err(reason) => Err(format!("{reason}; {failure}")),
+        match failures.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            [first, rest @ ..] => Some(format!("{first} (and {} more failed hooks)", rest.len())),
         }
     }
 }
