@@ -241,6 +241,18 @@ fn a_hook_over_its_timeout_is_cancelled_and_fails_the_backup() {
     assert!(duration.starts_with("1.") || duration == "1s", "{duration}");
     assert_eq!(record["hooks"][1]["phase"], "post");
     assert_eq!(record["hooks"][1]["exitCode"], 0, "the post hook still ran");
+
+    // Giving up reached the kubelet, before the command would have ended: the apiserver reset
+    // the SPDY streams (current) or closed the WebSocket it passed through (1.20).
+    let abandoned = loop {
+        let calls = kubelet.calls(ns);
+        if let Some(why) = calls[0].abandoned.clone() {
+            break why;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the kubelet never saw the exec cancelled: {calls:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(abandoned.contains("RST_STREAM") || abandoned.contains("connection"), "{abandoned}");
 }
 
 #[test]

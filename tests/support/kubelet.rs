@@ -1,10 +1,13 @@
 //! A stand-in kubelet for the backup hook tests. The apiserver stays real: it forwards a pod's
 //! `exec` to the kubelet its node names, so this test support registers a fake Node whose
-//! kubelet endpoint is a small HTTPS WebSocket server on 127.0.0.1 (self-signed certificate,
-//! which the apiserver does not check without `--kubelet-certificate-authority`). The server
-//! speaks the `v4.channel.k8s.io` protocol (channel 1 stdout, 2 stderr, 3 the final Status),
-//! records every command it is asked to run, and answers each with the stdout, stderr, exit
-//! status and delay a test configured for it.
+//! kubelet endpoint is a small HTTPS server on 127.0.0.1 (self-signed certificate, which the
+//! apiserver does not check without `--kubelet-certificate-authority`). The server speaks
+//! `v4.channel.k8s.io` in both ways an apiserver may forward an exec: over WebSocket, which
+//! apiservers before 1.30 pass through from the client (channel 1 stdout, 2 stderr, 3 the final
+//! Status), and over SPDY/3.1, which current ones translate the client's WebSocket into
+//! (spdy.rs). It records every command it is asked to run, and answers each with the stdout,
+//! stderr, exit status and delay a test configured for it; or notes how the apiserver gave up
+//! on it first.
 //!
 //! Pods are created with `spec.nodeName` set to the fake node (there is no scheduler) and their
 //! status patched to Running, since no real kubelet will. A pod deleted normally would wait
@@ -16,16 +19,20 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use futures::SinkExt;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::Message;
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Message, Role};
 
-use super::{env, kubectl, stderr, unique};
+use super::{env, kubectl, spdy, stderr, unique};
 
 /// Labels the fake nodes with the pid of the test binary that serves them, so a later run can
 /// delete the nodes of runs that are gone.
 const PID_LABEL: &str = "ark-test/fake-kubelet-pid";
+
+/// The WebSocket subprotocol the stand-in speaks (v5 adds only a way to close stdin).
+const WEBSOCKET_PROTOCOL: &str = "v4.channel.k8s.io";
 
 /// One command the stand-in was asked to run.
 #[derive(Debug, Clone)]
@@ -37,6 +44,9 @@ pub struct ExecCall {
     pub pod: String,
     pub container: String,
     pub command: Vec<String>,
+    /// How the apiserver gave up on the call before the stand-in answered it, if it did (a
+    /// caller's timeout): the stand-in's view, such as `RST_STREAM on stream 1 (CANCEL)`.
+    pub abandoned: Option<String>,
 }
 
 /// How the stand-in answers a command.
@@ -271,68 +281,58 @@ async fn serve(listener: std::net::TcpListener, tls: Arc<rustls::ServerConfig>, 
         let (acceptor, state) = (acceptor.clone(), Arc::clone(&state));
         tokio::spawn(async move {
             if let Ok(stream) = acceptor.accept(tcp).await {
-                exec(stream, state).await;
+                exec(BufReader::new(stream), state).await;
             }
         });
     }
 }
 
-/// One `/exec/<namespace>/<pod>/<container>?command=...` request, start to end.
-async fn exec(stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, state: Arc<Mutex<State>>) {
-    let mut target = None;
-    #[expect(clippy::result_large_err, reason = "the signature tungstenite's handshake callback has")]
-    let callback = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-        target = Some(request.uri().clone());
-        let offered = request.headers().get("Sec-WebSocket-Protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
-        if offered.split(',').any(|p| p.trim() == "v4.channel.k8s.io") {
-            response.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("v4.channel.k8s.io"));
-        }
-        Ok(response)
+/// One connection from the apiserver, read through a buffer that keeps whatever follows the
+/// request's head for the protocol it upgrades to.
+type Connection = BufReader<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>;
+
+/// One `/exec/<namespace>/<pod>/<container>?command=...` request, start to end, in the protocol
+/// it upgrades to: WebSocket, which apiservers before 1.30 pass through from the client, or
+/// SPDY/3.1, which current ones speak to every kubelet (spdy.rs).
+async fn exec(mut connection: Connection, state: Arc<Mutex<State>>) {
+    let Some(head) = RequestHead::read(&mut connection).await else { return };
+    let Some(target) = ExecTarget::parse(&head.target) else {
+        return refuse(connection, "404 Not Found").await;
     };
-    let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else { return };
-    let Some(uri) = target else { return };
-    let parts: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
-    let ["exec", namespace, pod, container] = parts.as_slice() else { return };
-    let command: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-        .filter(|(k, _)| k == "command")
-        .map(|(_, v)| v.into_owned())
-        .collect();
-    let joined = command.join(" ");
-    let answer = {
-        let mut state = state.lock().unwrap();
-        let seq = state.calls.len();
-        state.calls.push(ExecCall {
-            seq,
-            at: SystemTime::now(),
-            namespace: namespace.to_string(),
-            pod: pod.to_string(),
-            container: container.to_string(),
-            command,
-        });
-        state
-            .answers
-            .get(&joined)
-            .cloned()
-            .unwrap_or_else(|| Answer { stdout: format!("ran {joined}\n"), ..Answer::default() })
-    };
-    if let Some(effect) = answer.effect.clone() {
-        let _ = tokio::task::spawn_blocking(move || effect()).await;
+    match head.header("upgrade").map(str::to_ascii_lowercase).as_deref() {
+        Some("websocket") => exec_websocket(connection, &head, target, &state).await,
+        Some("spdy/3.1") => exec_spdy(connection, &head, target, &state).await,
+        _ => refuse(connection, "400 Bad Request").await,
     }
-    tokio::time::sleep(answer.delay).await;
-    let status = if answer.exit_code == 0 {
-        serde_json::json!({"metadata": {}, "status": "Success"})
-    } else {
-        serde_json::json!({
-            "metadata": {},
-            "status": "Failure",
-            "message": format!("command terminated with non-zero exit code: exit status {}", answer.exit_code),
-            "reason": "NonZeroExitCode",
-            "details": {"causes": [{"reason": "ExitCode", "message": answer.exit_code.to_string()}]},
-        })
+}
+
+async fn exec_websocket(mut connection: Connection, head: &RequestHead, target: ExecTarget, state: &Mutex<State>) {
+    let Some(key) = head.header("sec-websocket-key") else {
+        return refuse(connection, "400 Bad Request").await;
     };
-    // Whoever asked may have given up (a timeout): failing to answer is fine then.
+    let mut response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n",
+        derive_accept_key(key.as_bytes())
+    );
+    if head.values("sec-websocket-protocol").any(|p| p == WEBSOCKET_PROTOCOL) {
+        response.push_str(&format!("Sec-WebSocket-Protocol: {WEBSOCKET_PROTOCOL}\r\n"));
+    }
+    response.push_str("\r\n");
+    if connection.write_all(response.as_bytes()).await.is_err() || connection.flush().await.is_err() {
+        return;
+    }
+    let mut socket = WebSocketStream::from_raw_socket(connection, Role::Server, None).await;
+    let (seq, answer) = record(state, target);
+    let abandoned = tokio::select! {
+        () = run(&answer) => None,
+        why = websocket_abandoned(&mut socket) => Some(why),
+    };
+    if let Some(why) = abandoned {
+        return abandon(state, seq, why);
+    }
+    // The peer may still go between the command's end and its answer: not answering is fine then.
     for (channel, body) in
-        [(1u8, answer.stdout.into_bytes()), (2, answer.stderr.into_bytes()), (3, status.to_string().into_bytes())]
+        [(1u8, answer.stdout.into_bytes()), (2, answer.stderr.into_bytes()), (3, status(answer.exit_code))]
     {
         if channel != 3 && body.is_empty() {
             continue;
@@ -344,4 +344,169 @@ async fn exec(stream: tokio_rustls::server::TlsStream<tokio::net::TcpStream>, st
         }
     }
     let _ = socket.close(None).await;
+}
+
+/// Waits until the peer closes the WebSocket or the connection, and says how it did.
+async fn websocket_abandoned(socket: &mut WebSocketStream<Connection>) -> String {
+    loop {
+        match socket.next().await {
+            None => return "the connection closed".to_owned(),
+            Some(Err(e)) => return format!("the connection broke: {e}"),
+            Some(Ok(Message::Close(frame))) => return format!("a WebSocket close ({frame:?})"),
+            // Pings (tungstenite answers them) and stdin, which nothing here reads.
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn exec_spdy(connection: Connection, head: &RequestHead, target: ExecTarget, state: &Mutex<State>) {
+    let offered: Vec<&str> = head.values("x-stream-protocol-version").collect();
+    let expected = spdy::expected_streams(|key| target.flag(key));
+    let mut streams = match spdy::accept(connection, &offered, &expected).await {
+        Ok(streams) => streams,
+        // Not recorded as a call: say why, or a test would only see the call missing.
+        Err(e) => return eprintln!("stand-in kubelet: exec {}: {e}", head.target),
+    };
+    let (seq, answer) = record(state, target);
+    let abandoned = tokio::select! {
+        () = run(&answer) => None,
+        why = streams.abandoned() => Some(why),
+    };
+    match abandoned {
+        None => {
+            let _ = streams.answer(answer.stdout.as_bytes(), answer.stderr.as_bytes(), &status(answer.exit_code)).await;
+        }
+        Some(why) => abandon(state, seq, why),
+    }
+}
+
+/// Answers a request this stand-in does not serve, and closes the connection.
+async fn refuse(mut connection: Connection, status: &str) {
+    let response = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = connection.write_all(response.as_bytes()).await;
+    let _ = connection.shutdown().await;
+}
+
+/// Records the call and finds its answer; returns the call's `seq` too.
+fn record(state: &Mutex<State>, target: ExecTarget) -> (usize, Answer) {
+    let joined = target.command.join(" ");
+    let mut state = state.lock().unwrap();
+    let seq = state.calls.len();
+    state.calls.push(ExecCall {
+        seq,
+        at: SystemTime::now(),
+        namespace: target.namespace,
+        pod: target.pod,
+        container: target.container,
+        command: target.command,
+        abandoned: None,
+    });
+    let answer = state
+        .answers
+        .get(&joined)
+        .cloned()
+        .unwrap_or_else(|| Answer { stdout: format!("ran {joined}\n"), ..Answer::default() });
+    (seq, answer)
+}
+
+fn abandon(state: &Mutex<State>, seq: usize, why: String) {
+    state.lock().unwrap().calls[seq].abandoned = Some(why);
+}
+
+/// What the command does before it ends: its effect on the cluster, then its delay.
+async fn run(answer: &Answer) {
+    if let Some(effect) = answer.effect.clone() {
+        let _ = tokio::task::spawn_blocking(move || effect()).await;
+    }
+    tokio::time::sleep(answer.delay).await;
+}
+
+/// The final Status a kubelet sends for a command that exited with `exit_code`.
+fn status(exit_code: i32) -> Vec<u8> {
+    let status = if exit_code == 0 {
+        serde_json::json!({"metadata": {}, "status": "Success"})
+    } else {
+        serde_json::json!({
+            "metadata": {},
+            "status": "Failure",
+            "message": format!("command terminated with non-zero exit code: exit status {exit_code}"),
+            "reason": "NonZeroExitCode",
+            "details": {"causes": [{"reason": "ExitCode", "message": exit_code.to_string()}]},
+        })
+    };
+    status.to_string().into_bytes()
+}
+
+/// The request line's target and the headers of the one HTTP/1.1 request a connection carries.
+struct RequestHead {
+    target: String,
+    /// Names in lower case, in the order they came.
+    headers: Vec<(String, String)>,
+}
+
+impl RequestHead {
+    /// Reads up to the blank line after the headers; `None` for anything but a request.
+    async fn read(connection: &mut Connection) -> Option<Self> {
+        let mut line = String::new();
+        connection.read_line(&mut line).await.ok()?;
+        let target = line.split_whitespace().nth(1)?.to_owned();
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            if connection.read_line(&mut line).await.ok()? == 0 || headers.len() > 100 {
+                return None;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                return Some(Self { target, headers });
+            }
+            let (name, value) = line.split_once(':')?;
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every comma-separated value of every `name` line.
+    fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Where and what to run, from `/exec/<namespace>/<pod>/<container>?command=...&output=1...`.
+struct ExecTarget {
+    namespace: String,
+    pod: String,
+    container: String,
+    command: Vec<String>,
+    query: Vec<(String, String)>,
+}
+
+impl ExecTarget {
+    fn parse(target: &str) -> Option<Self> {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let ["exec", namespace, pod, container] = parts.as_slice() else { return None };
+        let query: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let command = query.iter().filter(|(k, _)| k == "command").map(|(_, v)| v.clone()).collect();
+        Some(Self {
+            namespace: namespace.to_string(),
+            pod: pod.to_string(),
+            container: container.to_string(),
+            command,
+            query,
+        })
+    }
+
+    /// A query flag, true as Go's strconv.ParseBool reads it (which is how the kubelet does).
+    fn flag(&self, key: &str) -> bool {
+        self.query.iter().any(|(k, v)| k == key && ["1", "t", "T", "true", "TRUE", "True"].contains(&v.as_str()))
+    }
 }

@@ -6,6 +6,7 @@
 #![allow(dead_code, reason = "each test binary uses a different part of the support module")]
 
 pub mod kubelet;
+mod spdy;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
