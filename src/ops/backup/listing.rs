@@ -205,9 +205,10 @@ impl<'a> Lister<'a> {
     ) -> ListFindings {
         let mut findings = ListFindings::default();
         if let Some(ns_type) = &selection.namespaces {
+            // The list that fixed the revision took every namespace: the labels are checked here.
             let items: Vec<ArchiveItem> = namespace_objects
                 .into_iter()
-                .filter(|(_, raw)| self.keep(raw))
+                .filter(|(_, raw)| self.keep(raw, false))
                 .map(|(header, raw)| header.into_item(ns_type, &raw))
                 .collect();
             if !items.is_empty() {
@@ -370,17 +371,18 @@ impl<'a> Lister<'a> {
         let outside = self.filter_namespaces
             && job.resource.namespaced
             && !header.metadata.namespace.as_ref().is_some_and(|ns| self.namespaces.contains(ns));
-        !outside && self.keep(raw)
+        !outside && self.keep(raw, true)
     }
 
-    /// Whether an object passes the labels and the opt-out label.
-    fn keep(&self, raw: &RawValue) -> bool {
+    /// Whether an object passes the labels and the opt-out label; `selected` when it was listed
+    /// with the label selector, which the server then applied.
+    fn keep(&self, raw: &RawValue, selected: bool) -> bool {
         if is_excluded_by_label_raw(raw) {
             self.items_excluded.fetch_add(1, Ordering::Relaxed);
             return false;
         }
         let labels = &self.scope.labels;
-        if self.label_selector_server_side.is_some() || *labels == Default::default() {
+        if (selected && self.label_selector_server_side.is_some()) || *labels == Default::default() {
             return true;
         }
         serde_json::from_str::<serde_json::Value>(raw.get()).is_ok_and(|v| labels.matches_object(&v))
